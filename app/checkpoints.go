@@ -1,0 +1,336 @@
+package app
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"cifar10/wasm"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// CheckpointsView is what the page knows of the checkpoints kept in this browser: the list
+// read from IndexedDB at start, then kept up to date from the worker's reports and the user's
+// deletions.
+type CheckpointsView struct {
+	// Loaded is true once the list was read; Unavailable says why it cannot be (no IndexedDB).
+	Loaded      bool
+	Unavailable string
+	List        []wasm.CheckpointInfo // newest first
+	// Storage is the browser's estimate of the page's storage, when known.
+	Storage      wasm.Storage
+	StorageKnown bool
+	// Uploading names the file the worker is checking ("" when none).
+	Uploading string
+	// Pending is a restore sent to the worker and not answered yet.
+	Pending *PendingRestore
+}
+
+// PendingRestore is a checkpoint on its way to becoming run Run.
+type PendingRestore struct {
+	Run    int
+	ID     string
+	Resume bool
+}
+
+// Latest is the newest stored checkpoint, which "Restore latest" and "Resume latest" use.
+func (v CheckpointsView) Latest() (wasm.CheckpointInfo, bool) {
+	if len(v.List) == 0 {
+		return wasm.CheckpointInfo{}, false
+	}
+	return v.List[0], true
+}
+
+// Find returns the stored checkpoint with the given id.
+func (v CheckpointsView) Find(id string) (wasm.CheckpointInfo, bool) {
+	for _, c := range v.List {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return wasm.CheckpointInfo{}, false
+}
+
+// SetCheckpoints records the list read from IndexedDB, or why it could not be read.
+func (s *Store) SetCheckpoints(list []wasm.CheckpointInfo, err error) {
+	c := &s.Checkpoints
+	if err != nil {
+		c.Unavailable = fmt.Sprintf("checkpoints cannot be kept in this browser (%v)", err)
+		return
+	}
+	c.Loaded, c.Unavailable = true, ""
+	c.List = append([]wasm.CheckpointInfo(nil), list...)
+	wasm.SortCheckpoints(c.List)
+}
+
+// SetStorage records the browser's storage estimate.
+func (s *Store) SetStorage(st wasm.Storage) {
+	s.Checkpoints.Storage, s.Checkpoints.StorageKnown = st, true
+}
+
+// RemoveCheckpoints drops deleted checkpoints from the list.
+func (s *Store) RemoveCheckpoints(ids ...string) {
+	c := &s.Checkpoints
+	c.List = slices.DeleteFunc(c.List, func(x wasm.CheckpointInfo) bool { return slices.Contains(ids, x.ID) })
+}
+
+// checkpointSaved applies the worker's report of a stored checkpoint: the new entry in, the
+// pruned ones out.
+func (s *Store) checkpointSaved(cs wasm.CheckpointSaved) {
+	s.RemoveCheckpoints(append(cs.Removed, cs.Info.ID)...)
+	c := &s.Checkpoints
+	c.List = append(c.List, cs.Info)
+	wasm.SortCheckpoints(c.List)
+	if cs.Info.Uploaded() {
+		c.Uploading = ""
+	}
+}
+
+// checkpointFailed ends an upload the worker refused, and a restore it could not do.
+func (s *Store) checkpointFailed(run int) {
+	c := &s.Checkpoints
+	if run == 0 {
+		c.Uploading = ""
+	}
+	if c.Pending != nil && c.Pending.Run == run {
+		c.Pending = nil
+	}
+}
+
+// CanRestore reports whether a checkpoint may be restored now, and if not, why.
+func (s *Store) CanRestore() (bool, string) {
+	switch {
+	case s.Worker.Failed:
+		return false, "the training worker stopped: reload the page"
+	case !s.Worker.Ready || s.Dataset.Phase != DatasetReady:
+		return false, "the dataset is loading"
+	case s.Checkpoints.Pending != nil:
+		return false, "a checkpoint is being restored"
+	case s.Run.Active():
+		return false, "stop the current run first"
+	case s.Eval.Running:
+		return false, "an evaluation is running"
+	}
+	return true, ""
+}
+
+// CanResume reports whether training can go on from c with the current Max steps.
+func (s *Store) CanResume(c wasm.CheckpointInfo) (bool, string) {
+	if ok, why := s.CanRestore(); !ok {
+		return false, why
+	}
+	if c.Resumable && int64(s.Settings.Steps) <= c.Step {
+		return false, fmt.Sprintf("set Max steps above %d to train on from step %d", c.Step, c.Step)
+	}
+	return true, ""
+}
+
+// RestoreCheckpoint asks the worker to make a stored checkpoint the next run, trained on at
+// once (resume) or kept for evaluation. The page switches to that run when the worker
+// confirms it (a refused restore leaves the current run as it was).
+func (s *Store) RestoreCheckpoint(id string, resume bool) wasm.Message {
+	run := s.Run.ID + 1
+	s.Checkpoints.Pending = &PendingRestore{Run: run, ID: id, Resume: resume}
+	return wasm.Message{Type: wasm.TypeCheckpointRestore, Run: run,
+		Restore: &wasm.RestoreRequest{ID: id, Resume: resume, Settings: s.Settings}}
+}
+
+// adoptRestored switches to the pending restored run when the worker's first state for it
+// arrives, and ends the wait when the worker refuses it. It reports whether m belongs to it.
+func (s *Store) adoptRestored(m wasm.Message) bool {
+	p := s.Checkpoints.Pending
+	if p == nil || m.Run != p.Run {
+		return false
+	}
+	switch m.Type {
+	case wasm.TypeState:
+		set := s.Settings
+		if m.State.Settings != nil {
+			set = *m.State.Settings
+		}
+		s.Run = RunView{ID: p.Run, Settings: set}
+		s.Losses, s.LossStart = nil, m.State.Step
+		s.Log, s.LogDropped = nil, 0
+		s.Eval = EvalView{}
+		s.Checkpoints.Pending = nil
+		return true
+	case wasm.TypeError:
+		s.Checkpoints.Pending = nil
+		return true
+	}
+	return false
+}
+
+// ResumeOffer is the sentence offering to resume an interrupted run: when this page has no
+// run yet and the newest checkpoint belongs to a run that had not reached its last step (the
+// page was reloaded or closed during training). "" when there is nothing to offer.
+func (s *Store) ResumeOffer() string {
+	c, ok := s.Checkpoints.Latest()
+	if !ok || s.Run.Phase != "" || c.Uploaded() || !c.Resumable || int64(c.Steps) <= c.Step {
+		return ""
+	}
+	return fmt.Sprintf("A run stopped at step %s of %s (its newest checkpoint is %s, saved %s): Resume latest trains on from there.",
+		Thousands(c.Step), Thousands(int64(c.Steps)), c.Name(), savedTime(c.Saved))
+}
+
+// savedTime writes when a checkpoint was stored, in the browser's time zone.
+func savedTime(unixMilli int64) string {
+	return time.UnixMilli(unixMilli).Local().Format("Jan 2 15:04:05")
+}
+
+// CheckpointsPanel lists the checkpoints kept in this browser with Restore, Resume, Download
+// and Delete each, Restore latest and Resume latest, the upload of a file, and the storage
+// used.
+type CheckpointsPanel struct {
+	app.Compo
+	View       CheckpointsView
+	CanRestore bool
+	Why        string // why restoring is not possible now
+	MaxSteps   int    // the controls' Max steps: a resumed run trains until it
+	SaveEvery  int
+	Offer      string
+}
+
+// Render draws the panel.
+func (p *CheckpointsPanel) Render() app.UI {
+	v := p.View
+	latest, hasLatest := v.Latest()
+	return app.Section().Class("panel", "checkpoints").Body(
+		app.Div().Class("ckpt-head").Body(
+			app.H2().Text("Checkpoints"),
+			app.Button().ID(RestoreLatestID).Class("small").Disabled(!hasLatest || !p.CanRestore).
+				Title("Load the newest checkpoint's weights for evaluation, without training (the script's has_trained = True)").
+				DataSet("id", latest.ID).Text("Restore latest").OnClick(action(actionCkptRestore)),
+			app.Button().ID(ResumeLatestID).Class("small", "primary").Disabled(!hasLatest || !p.canResume(latest)).
+				Title(p.resumeTitle(latest)).
+				DataSet("id", latest.ID).Text("Resume latest").OnClick(action(actionCkptResume)),
+		),
+		app.If(p.Offer != "", func() app.UI { return app.P().ID(CkptOfferID).Class("ckpt-offer").Text(p.Offer) }),
+		app.If(v.Unavailable != "", func() app.UI { return app.P().Class("error").Text(Sentence(v.Unavailable) + ".") }),
+		p.renderList(),
+		app.If(len(v.List) > 0, func() app.UI {
+			return app.P().Class("muted", "ckpt-help").Text(fmt.Sprintf(
+				"Restore loads a checkpoint for evaluation only; Resume continues its run exactly, until Max steps (now %s).", Thousands(int64(p.MaxSteps))))
+		}),
+		app.Div().Class("ckpt-foot").Body(
+			app.Label().Class("upload").Title("A checkpoint file from this page, the native trainer (cifar10 train -train-dir), or any tool that writes the format").Body(
+				app.Span().Text("Upload a checkpoint file:"),
+				app.Input().ID(CkptUploadID).Type("file").Accept(".safetensors,application/octet-stream").
+					Disabled(v.Unavailable != "" || v.Uploading != "").
+					OnChange(func(ctx app.Context, e app.Event) { ctx.NewAction(actionCkptUpload) }),
+			),
+			app.If(v.Uploading != "", func() app.UI {
+				return app.Span().ID(CkptUploadingID).Class("muted").Text("Checking " + v.Uploading + "…")
+			}),
+			p.renderStorage(),
+		),
+	)
+}
+
+// action is a click handler sending a checkpoint action for the id in the button's data-id.
+// The id is read from the element, not captured: go-app keeps an element's first handler when
+// a new one comes from the same code, so a captured id would go stale as the list changes.
+func action(name string) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		ctx.NewActionWithValue(name, ctx.JSSrc().Get("dataset").Get("id").String())
+	}
+}
+
+func (p *CheckpointsPanel) canResume(c wasm.CheckpointInfo) bool {
+	return p.CanRestore && (!c.Resumable || int64(p.MaxSteps) > c.Step)
+}
+
+// resumeTitle explains what Resume does for c, or why it cannot.
+func (p *CheckpointsPanel) resumeTitle(c wasm.CheckpointInfo) string {
+	switch {
+	case !p.CanRestore:
+		return Sentence(p.Why)
+	case c.Resumable && int64(p.MaxSteps) <= c.Step:
+		return fmt.Sprintf("Set Max steps above %d to train on from it", c.Step)
+	case !c.Resumable:
+		return "Weights only: fine-tune them with a fresh optimizer, from step 0"
+	}
+	return fmt.Sprintf("Continue training exactly where this checkpoint was taken, until step %s", Thousands(int64(p.MaxSteps)))
+}
+
+func (p *CheckpointsPanel) renderList() app.UI {
+	v := p.View
+	if len(v.List) == 0 {
+		text := "None yet."
+		if p.SaveEvery > 0 {
+			text = fmt.Sprintf("None yet: a run saves one here every %d steps and at its end.", p.SaveEvery)
+		}
+		return app.P().ID(CkptListID).Class("muted", "ckpt-empty").DataSet("count", 0).Text(text)
+	}
+	return app.Table().ID(CkptListID).Class("ckpt-list").DataSet("count", len(v.List)).Body(
+		app.THead().Body(app.Tr().Body(
+			app.Th().Text("name"), app.Th().Class("num").Text("step"), app.Th().Text("saved"),
+			app.Th().Class("num").Text("loss"), app.Th().Class("num").Text("size"), app.Th().Text(""),
+		)),
+		app.TBody().Body(app.Range(v.List).Slice(func(i int) app.UI { return p.renderRow(v.List[i]) })),
+	)
+}
+
+func (p *CheckpointsPanel) renderRow(c wasm.CheckpointInfo) app.UI {
+	loss := "–"
+	if c.Loss != nil {
+		loss = FormatLoss(float32(*c.Loss))
+	}
+	return app.Tr().Class("ckpt-row").DataSet("id", c.ID).DataSet("name", c.Name()).DataSet("step", c.Step).
+		DataSet("size", c.Size).DataSet("run", c.Run).Title(describe(c)).Body(
+		app.Td().Class("ckpt-name").Body(
+			app.Text(c.Name()),
+			app.If(c.Uploaded(), func() app.UI { return app.Span().Class("tag").Text("uploaded") }),
+			app.If(!c.Resumable, func() app.UI { return app.Span().Class("tag").Text("weights only") }),
+		),
+		app.Td().Class("num").Text(Thousands(c.Step)),
+		app.Td().Class("ckpt-time").Text(savedTime(c.Saved)),
+		app.Td().Class("num").Text(loss),
+		app.Td().Class("num").Text(MB(int64(c.Size))),
+		app.Td().Class("ckpt-actions").Body(
+			app.Button().Class("small", "ckpt-restore").Disabled(!p.CanRestore).Title("Load for evaluation, without training").
+				DataSet("id", c.ID).Text("Restore").OnClick(action(actionCkptRestore)),
+			app.Button().Class("small", "ckpt-resume").Disabled(!p.canResume(c)).Title(p.resumeTitle(c)).
+				DataSet("id", c.ID).Text("Resume").OnClick(action(actionCkptResume)),
+			app.Button().Class("small", "ckpt-download").Title("Save as "+c.FileName()).
+				DataSet("id", c.ID).Text("Download").OnClick(action(actionCkptDownload)),
+			app.Button().Class("small", "ckpt-delete").Title("Remove from this browser").
+				DataSet("id", c.ID).Text("Delete").OnClick(action(actionCkptDelete)),
+		),
+	)
+}
+
+// describe is a row's tooltip: the run it belongs to.
+func describe(c wasm.CheckpointInfo) string {
+	s := fmt.Sprintf("preset %s", c.Preset)
+	if c.Batch > 0 {
+		s += fmt.Sprintf(", seed %d, batch %d", c.Seed, c.Batch)
+	}
+	if c.LR > 0 {
+		s += ", learning rate " + FormatLR(c.LR)
+	}
+	if c.Uploaded() {
+		return s + "; uploaded from " + c.Upload
+	}
+	if c.Steps > 0 {
+		s += fmt.Sprintf("; saved by a run of %s steps", Thousands(int64(c.Steps)))
+	}
+	return s
+}
+
+func (p *CheckpointsPanel) renderStorage() app.UI {
+	st := p.View.Storage
+	if !p.View.StorageKnown {
+		return app.Span().ID(CkptStorageID).Class("muted", "storage").Text("")
+	}
+	text := fmt.Sprintf("Storage: %s used of %s", Bytes(st.Usage), Bytes(st.Quota))
+	if st.Persistent {
+		text += " (persistent)"
+	} else {
+		text += " (may be cleared under storage pressure)"
+	}
+	return app.Span().ID(CkptStorageID).Class("muted", "storage").DataSet("usage", st.Usage).
+		DataSet("quota", st.Quota).DataSet("persistent", st.Persistent).
+		Title("navigator.storage.estimate(): the dataset copy and the checkpoints").Text(text)
+}

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"strconv"
+
+	"cifar10/wasm"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Controls are the run's settings and the Start, Pause, Resume and Stop buttons. A setting
+// that does not parse stays in its field, marked, with the reason; valid changes go to Home,
+// which also writes them into the address.
+type Controls struct {
+	app.Compo
+	Settings wasm.Settings
+	Presets  []string
+	Phase    string // the current run's phase ("" before the first)
+	CanStart bool
+	Why      string // why Start is disabled
+
+	invalid map[string]string // query key -> why the field's text was refused
+}
+
+// field is one numeric setting.
+type field struct {
+	key, label, value, help string
+}
+
+// Render draws the form and the buttons.
+func (c *Controls) Render() app.UI {
+	s := c.Settings
+	active := c.Phase == wasm.PhaseRunning || c.Phase == wasm.PhasePaused
+	fields := []field{
+		{QuerySteps, "Max steps", strconv.Itoa(s.Steps), "training steps in the run"},
+		{QueryBatch, "Batch size", strconv.Itoa(s.Batch), "examples per step"},
+		{QueryLR, "Learning rate", FormatLR(s.LR), "e.g. 0.001 or 1e-3"},
+		{QuerySeed, "Seed", strconv.FormatUint(s.Seed, 10), "drives init, shuffling and augmentation"},
+		{QuerySaveEvery, "Save every", strconv.Itoa(s.SaveEvery), "steps between checkpoints (0: never)"},
+		{QueryKeep, "Keep", strconv.Itoa(s.Keep), "checkpoints kept"},
+		{QueryWorkers, "Workers", FormatWorkers(s.Workers), "auto: one per core; never changes results"},
+	}
+	return app.Section().Class("panel", "controls").Body(
+		app.H2().Text("Training"),
+		app.Div().Class("fields").Body(
+			app.Label().Class("field").Body(
+				app.Span().Text("Preset"),
+				app.Select().ID(SettingIDPrefix+QueryPreset).Disabled(active).OnChange(c.onPreset).Body(
+					app.Range(c.presetOptions()).Slice(func(i int) app.UI {
+						name := c.presetOptions()[i]
+						return app.Option().Value(name).Selected(name == s.Preset).Text(name)
+					}),
+				),
+			),
+			app.Range(fields).Slice(func(i int) app.UI { return c.renderField(fields[i], active) }),
+		),
+		app.Div().Class("buttons").Body(
+			app.Button().ID(TrainStartID).Class("primary").Disabled(!c.CanStart).Title("%s", c.Why).Text("Start").
+				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionStart) }),
+			app.Button().ID(TrainPauseID).Disabled(c.Phase != wasm.PhaseRunning).Text("Pause").
+				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionPause) }),
+			app.Button().ID(TrainResumeID).Disabled(c.Phase != wasm.PhasePaused).Text("Resume").
+				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionResume) }),
+			app.Button().ID(TrainStopID).Disabled(!active).Text("Stop").
+				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionStop) }),
+			app.If(!c.CanStart && !active && c.Why != "", func() app.UI {
+				return app.Span().Class("muted", "why").Text(c.Why)
+			}),
+		),
+		app.P().Class("muted", "share").Body(
+			app.Text("These settings are in the address: share the link to reproduce the run. "),
+			app.A().Href("?"+Query(s).Encode()).Text("Link to these settings"),
+		),
+	)
+}
+
+// presetOptions lists the presets, with the chosen one even before the worker lists them.
+func (c *Controls) presetOptions() []string {
+	for _, p := range c.Presets {
+		if p == c.Settings.Preset {
+			return c.Presets
+		}
+	}
+	return append([]string{c.Settings.Preset}, c.Presets...)
+}
+
+func (c *Controls) renderField(f field, disabled bool) app.UI {
+	why, bad := c.invalid[f.key]
+	help := f.help
+	if bad {
+		help = why
+	}
+	return app.Label().Class("field").Body(
+		app.Span().Text(f.label),
+		app.Input().ID(SettingIDPrefix+f.key).Type("text").Attr("inputmode", inputMode(f.key)).
+			Class(choose(bad, "invalid", "")).
+			Value(f.value).Disabled(disabled).
+			OnChange(func(ctx app.Context, e app.Event) { c.onField(ctx, f.key, ctx.JSSrc().Get("value").String()) }),
+		app.Small().Class(choose(bad, "error", "muted")).Text(help),
+	)
+}
+
+func inputMode(key string) string {
+	if key == QueryLR {
+		return "decimal"
+	}
+	return "numeric"
+}
+
+func (c *Controls) onPreset(ctx app.Context, e app.Event) {
+	n := c.Settings
+	n.Preset = ctx.JSSrc().Get("value").String()
+	ctx.NewActionWithValue(actionSettings, settingsChange{Settings: n})
+}
+
+// onField applies one field's text, or keeps it marked with what was expected.
+func (c *Controls) onField(ctx app.Context, key, text string) {
+	n := c.Settings
+	if c.invalid == nil {
+		c.invalid = map[string]string{}
+	}
+	if err := ParseSetting(&n, key, text); err != nil {
+		c.invalid[key] = err.Error()
+		return
+	}
+	delete(c.invalid, key)
+	ctx.NewActionWithValue(actionSettings, settingsChange{Settings: n, LRChosen: key == QueryLR})
+}

@@ -1,0 +1,218 @@
+package app
+
+import (
+	"fmt"
+
+	"cifar10/wasm"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// ClientReadyID is the id of an element that only the browser renders, once app.wasm runs.
+// The server prerenders Home without it, so browser tests wait for it to tell a page that is
+// merely displayed from one that is running.
+const ClientReadyID = "client-ready"
+
+// WorkerScript is the Web Worker's bootstrap (assets/worker.js), which runs web/worker.wasm.
+const WorkerScript = "/assets/worker.js"
+
+// Home is the page. It owns the Store and the training worker: worker reports and the panels'
+// actions both become Store changes on the UI goroutine, and each panel gets, as fields, only
+// the part of the Store it draws (go-app re-renders a panel when those fields change).
+type Home struct {
+	app.Compo
+	store    *Store
+	port     *wasm.Port // the leading worker's (workers.go)
+	team     *team
+	running  bool               // set in the browser once mounted
+	isolated bool               // window.crossOriginIsolated
+	ckdb     *wasm.CheckpointDB // the checkpoints kept in IndexedDB; nil until opened
+}
+
+// OnInit gives the server's prerendering a default store.
+func (h *Home) OnInit() {
+	h.store = NewStore(wasm.DefaultSettings(), false, nil)
+}
+
+// OnMount runs in the browser once the component is in the DOM (go-app also mounts while
+// prerendering on the server, hence the IsClient check): it reads the settings from the
+// address, starts the worker and listens to it and to the panels.
+func (h *Home) OnMount(ctx app.Context) {
+	if !app.IsClient {
+		return
+	}
+	h.running = true
+	h.isolated = app.Window().Get("crossOriginIsolated").Truthy()
+	h.store = NewStore(ParseQuery(app.Window().URL().Query()))
+	for name, f := range map[string]app.ActionHandler{
+		actionSettings: h.onSettings, actionStart: h.onStart, actionPause: h.onCommand(wasm.TypePause),
+		actionResume: h.onCommand(wasm.TypeResume), actionStop: h.onCommand(wasm.TypeStop),
+		actionEval: h.onCommand(wasm.TypeEval), actionReload: h.onReload, actionDismiss: h.onDismiss,
+	} {
+		ctx.Handle(name, f)
+	}
+	for name, f := range h.checkpointHandlers() {
+		ctx.Handle(name, f)
+	}
+	h.openCheckpoints(ctx)
+	h.startTeam(ctx)
+}
+
+// OnDismount stops the workers.
+func (h *Home) OnDismount() {
+	if h.team != nil {
+		for _, w := range h.team.members {
+			w.gone = true
+			w.port.Close()
+		}
+		h.team.members = nil
+	}
+	h.port = nil
+}
+
+// receive applies a worker report and sends what it calls for.
+func (h *Home) receive(in wasm.Inbound) {
+	if reply := h.store.Apply(in); reply != nil {
+		h.send(*reply)
+	}
+}
+
+func (h *Home) send(m wasm.Message) {
+	if err := h.dispatch(m); err != nil {
+		h.store.notify(wasm.WhereProtocol, err.Error())
+	}
+}
+
+// settingsChange is the value of actionSettings.
+type settingsChange struct {
+	Settings wasm.Settings
+	LRChosen bool // the learning rate field itself changed
+}
+
+func (h *Home) onSettings(ctx app.Context, a app.Action) {
+	c, ok := a.Value.(settingsChange)
+	if !ok || h.store.Run.Active() {
+		return
+	}
+	h.store.SetSettings(c.Settings, c.LRChosen)
+	h.resizeTeam(ctx)
+	app.Window().Get("history").Call("replaceState", nil, "", "?"+Query(h.store.Settings).Encode())
+	ctx.Update()
+}
+
+func (h *Home) onStart(ctx app.Context, a app.Action) {
+	if ok, _ := h.store.CanStart(); !ok {
+		return
+	}
+	h.send(h.store.StartRun())
+	ctx.Update()
+}
+
+func (h *Home) onCommand(typ string) app.ActionHandler {
+	return func(ctx app.Context, a app.Action) {
+		if typ == wasm.TypeEval && !h.store.CanEval() {
+			return
+		}
+		h.send(h.store.Command(typ))
+		ctx.Update()
+	}
+}
+
+func (h *Home) onReload(ctx app.Context, a app.Action) {
+	if h.store.Run.Phase == wasm.PhaseRunning || !h.store.Worker.Ready {
+		return
+	}
+	h.store.Dataset = DatasetView{Phase: DatasetLoading}
+	h.send(wasm.Message{Type: wasm.TypeLoad, Load: &wasm.LoadRequest{Reload: true}})
+	ctx.Update()
+}
+
+func (h *Home) onDismiss(ctx app.Context, a app.Action) {
+	if i, ok := a.Value.(int); ok {
+		h.store.Dismiss(i)
+		ctx.Update()
+	}
+}
+
+// Render lays out the panels: data and model on the side, controls, live view and evaluation
+// in the main column.
+func (h *Home) Render() app.UI {
+	s := h.store
+	canStart, why := s.CanStart()
+	preset, _ := s.Preset(s.Settings.Preset)
+	if s.Run.Active() {
+		preset, _ = s.Preset(s.Run.Settings.Preset)
+	}
+	var presets []string
+	for _, p := range s.Worker.Presets {
+		presets = append(presets, p.Name)
+	}
+	return app.Div().Class("page").Body(
+		app.Header().Class("top").Body(
+			app.H1().Text("CIFAR-10 trainer"),
+			app.P().Class("sub").Text("The TensorFlow tutorial's CNN, trained by a Go engine in a Web Worker of this tab."),
+			h.renderStatus(),
+		),
+		&Notices{Items: s.Messages},
+		app.Div().Class("grid").Body(
+			app.Div().Class("side").Body(
+				&DatasetPanel{View: s.Dataset, CanReload: s.Worker.Ready && s.Run.Phase != wasm.PhaseRunning && s.Dataset.Phase != DatasetLoading},
+				&ModelPanel{Preset: preset, Ready: s.Worker.Ready},
+			),
+			app.Div().Class("main").Body(
+				&Controls{Settings: s.Settings, Presets: presets, Phase: s.Run.Phase, CanStart: canStart, Why: why},
+				&StatusPanel{Run: s.Run},
+				&LossChart{Losses: s.Losses, First: s.LossStart, Steps: s.Run.Settings.Steps},
+				&LogPanel{Lines: s.Log, Dropped: s.LogDropped},
+				&EvalPanel{Eval: s.Eval, CanEval: s.CanEval(), ClassNames: s.Dataset.Info.ClassNames, RunStep: s.Run.Step,
+					Training: s.Run.Phase == wasm.PhaseRunning},
+				h.checkpointsPanel(),
+			),
+		),
+	)
+}
+
+// renderStatus is the client marker with the worker's status.
+func (h *Home) renderStatus() app.UI {
+	if !h.running {
+		return app.P().Class("worker loading").Text("Starting the app…")
+	}
+	w := h.store.Worker
+	text := "Starting the training worker…"
+	switch {
+	case w.Failed:
+		text = "The training worker failed: see the message above."
+	case w.Ready:
+		text = fmt.Sprintf("%s (GEMM kernel %s).", Sentence(h.store.Team.String()), w.Kernel)
+	}
+	if h.isolated {
+		text += " The page is cross-origin isolated."
+	} else {
+		text += " Not cross-origin isolated: SharedArrayBuffer is unavailable."
+	}
+	return app.P().ID(ClientReadyID).Class("worker").DataSet("isolated", h.isolated).Body(
+		app.Span().ID(WorkerStatusID).DataSet("ready", w.Ready).DataSet("failed", w.Failed).
+			DataSet("kernel", w.Kernel).DataSet("workers", h.store.Team.Size).
+			DataSet("workers-ready", h.store.Team.Ready).DataSet("run-workers", h.store.Team.Run).Text(text),
+	)
+}
+
+// Notices lists messages for the user, each with a dismiss button.
+type Notices struct {
+	app.Compo
+	Items []Notice
+}
+
+// Render draws the list (nothing when empty).
+func (n *Notices) Render() app.UI {
+	return app.Div().ID(NoticesID).Class("notices").Body(
+		app.Range(n.Items).Slice(func(i int) app.UI {
+			it := n.Items[i]
+			return app.Div().Class("notice", "notice-"+it.Where).DataSet("where", it.Where).Body(
+				app.Span().Class("notice-text").Text(Sentence(it.Text)),
+				app.Button().Class("notice-dismiss").Title("Dismiss").Text("×").
+					OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionDismiss, i) }),
+			)
+		}),
+	)
+}

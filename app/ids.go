@@ -1,0 +1,78 @@
+package app
+
+// Element ids and action names. The ids are stable: browser tests and other automation find
+// elements by them (the README lists them), so renaming one is a breaking change.
+const (
+	// Worker and page.
+	NoticesID      = "notices"       // messages for the user; each .notice has data-where
+	WorkerStatusID = "worker-status" // data-ready, data-failed, data-kernel
+
+	// Dataset panel.
+	DatasetStatusID   = "dataset-status"   // data-phase: waiting|loading|ready|failed; data-from-cache
+	DatasetProgressID = "dataset-progress" // <progress>, bytes
+	DatasetTrainID    = "dataset-train"    // training image count
+	DatasetTestID     = "dataset-test"     // test image count
+	DatasetClassesID  = "dataset-classes"  // class names
+	DatasetReloadID   = "dataset-reload"   // drop the browser's copy and download again
+
+	// Model panel.
+	ModelTableID  = "model-table"  // one row per layer: name, kind, output shape, parameters
+	ModelParamsID = "model-params" // total parameters; data-params holds the number
+
+	// Controls. Setting inputs are "setting-" + the query key (setting-steps, setting-save_every...).
+	SettingIDPrefix = "setting-"
+	TrainStartID    = "train-start"
+	TrainPauseID    = "train-pause"
+	TrainResumeID   = "train-resume"
+	TrainStopID     = "train-stop"
+
+	// Live view.
+	StatusPhaseID    = "status-phase"     // data-phase: "", running, paused, stopped, finished, failed; data-run: run number
+	StatusStepID     = "status-step"      // data-step: steps done
+	StatusLossID     = "status-loss"      // data-loss: the last loss, full float32 precision
+	StatusSpeedID    = "status-speed"     // examples/sec; data-examples and data-seconds for the run
+	StatusSecBatchID = "status-sec-batch" // sec/batch
+	StatusETAID      = "status-eta"
+	LossChartID      = "loss-chart" // SVG; data-count, data-losses (first ChartDataLosses losses, full precision)
+	SmoothingID      = "chart-smoothing"
+	LogID            = "log" // the seed's log lines, one .log-line each; data-lines
+
+	// Evaluation.
+	EvalStartID     = "eval-start"
+	EvalProgressID  = "eval-progress"  // <progress>, test images done
+	EvalPrecisionID = "eval-precision" // "precision: 0.xxxx"; data-precision, data-correct, data-total, data-step
+	EvalClassesID   = "eval-classes"   // per-class accuracy table
+
+	// Checkpoints panel. Each row of the list is a .ckpt-row with data-id, data-name
+	// ("cifar10.ckpt-<step>"), data-step, data-size and data-run, and buttons .ckpt-restore,
+	// .ckpt-resume, .ckpt-download and .ckpt-delete.
+	CkptListID      = "ckpt-list"      // the list (a table, or a sentence when empty); data-count
+	CkptUploadID    = "ckpt-upload"    // <input type=file> taking a checkpoint file
+	CkptUploadingID = "ckpt-uploading" // shown while the worker checks an upload
+	CkptStorageID   = "ckpt-storage"   // data-usage, data-quota (bytes), data-persistent
+	CkptOfferID     = "ckpt-offer"     // the offer to resume a run interrupted by a reload
+	RestoreLatestID = "restore-latest" // the newest checkpoint's weights, for evaluation (has_trained)
+	ResumeLatestID  = "resume-latest"  // train on exactly from the newest checkpoint
+)
+
+// ChartDataLosses is how many leading losses the chart exposes exactly in data-losses, for
+// comparing the browser's losses with the native trainer's bit for bit.
+const ChartDataLosses = 100
+
+// Actions the panels send to Home, which owns the worker.
+const (
+	actionSettings = "settings" // value: settingsChange
+	actionStart    = "train.start"
+	actionPause    = "train.pause"
+	actionResume   = "train.resume"
+	actionStop     = "train.stop"
+	actionEval     = "eval.start"
+	actionReload   = "dataset.reload"
+	actionDismiss  = "notice.dismiss" // value: index
+
+	actionCkptRestore  = "ckpt.restore"  // value: checkpoint id
+	actionCkptResume   = "ckpt.resume"   // value: checkpoint id
+	actionCkptDownload = "ckpt.download" // value: checkpoint id
+	actionCkptDelete   = "ckpt.delete"   // value: checkpoint id
+	actionCkptUpload   = "ckpt.upload"   // the file chosen in CkptUploadID
+)

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"fmt"
+
+	"cifar10/wasm"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// ModelPanel shows the chosen preset's layers with their output shapes and parameter counts.
+// The worker describes the presets (it has the engine), so the table appears once it is ready.
+type ModelPanel struct {
+	app.Compo
+	Preset wasm.PresetInfo
+	Ready  bool
+}
+
+// Render draws the table.
+func (m *ModelPanel) Render() app.UI {
+	p := m.Preset
+	if !m.Ready || p.Name == "" {
+		return app.Section().Class("panel", "model").Body(
+			app.H2().Text("Model"),
+			app.P().Class("muted").Text("The layer table appears when the training worker is ready."),
+		)
+	}
+	return app.Section().Class("panel", "model").Body(
+		app.H2().Text("Model: "+p.Name),
+		app.Table().ID(ModelTableID).Class("layers").Body(
+			app.THead().Body(app.Tr().Body(
+				app.Th().Text("layer"), app.Th().Text("kind"), app.Th().Class("num").Text("output"), app.Th().Class("num").Text("params"),
+			)),
+			app.TBody().Body(
+				app.Tr().Class("input").Body(
+					app.Td().Text("input"), app.Td().Text("image"), app.Td().Class("num").Text(Shape(p.Input)), app.Td().Class("num").Text("–"),
+				),
+				app.Range(p.Layers).Slice(func(i int) app.UI {
+					l := p.Layers[i]
+					return app.Tr().Body(
+						app.Td().Text(l.Name), app.Td().Text(l.Kind),
+						app.Td().Class("num").Text(Shape(l.Output)), app.Td().Class("num").Text(Thousands(int64(l.Params))),
+					)
+				}),
+			),
+		),
+		app.P().ID(ModelParamsID).Class("total").DataSet("params", p.NumParams).
+			Text(fmt.Sprintf("%s parameters · %s, learning rate %s by default", Thousands(int64(p.NumParams)), p.Optimizer, FormatLR(p.LR))),
+	)
+}

@@ -1,0 +1,137 @@
+package app
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+
+	"cifar10/wasm"
+)
+
+// Query keys of the settings. The page's URL carries them, so a run can be shared and
+// reproduced from its link, as TensorFlow Playground does.
+const (
+	QueryPreset    = "preset"
+	QuerySteps     = "steps"
+	QueryBatch     = "batch"
+	QueryLR        = "lr"
+	QuerySeed      = "seed"
+	QuerySaveEvery = "save_every"
+	QueryKeep      = "keep"
+	QueryWorkers   = "workers"
+)
+
+// WorkersAuto is how the workers setting reads when it is 0: one worker per core.
+const WorkersAuto = "auto"
+
+// settingKeys lists the query keys in the order they are read and shown.
+var settingKeys = []string{QueryPreset, QuerySteps, QueryBatch, QueryLR, QuerySeed, QuerySaveEvery, QueryKeep, QueryWorkers}
+
+// ParseQuery reads settings from a URL query, starting from the defaults. A value that does
+// not parse or is out of range is ignored with a note saying so (the page shows the notes),
+// never silently replaced. lrSet tells whether the query chose the learning rate; if not, the
+// preset's default applies once the worker has listed the presets.
+func ParseQuery(q url.Values) (s wasm.Settings, lrSet bool, notes []string) {
+	s = wasm.DefaultSettings()
+	for _, key := range settingKeys {
+		v := q.Get(key)
+		if v == "" {
+			continue
+		}
+		if err := ParseSetting(&s, key, v); err != nil {
+			notes = append(notes, fmt.Sprintf("ignored %s=%q in the address: %v", key, v, err))
+			continue
+		}
+		lrSet = lrSet || key == QueryLR
+	}
+	return s, lrSet, notes
+}
+
+// ParseSetting sets one setting from its text, or says what was expected. The controls and
+// the address use it alike, so a value typed in a field is also valid in a shared link.
+func ParseSetting(s *wasm.Settings, key, text string) error {
+	integer := func(dst *int, lo, hi int, meaning string) error {
+		n, err := strconv.Atoi(text)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("expected %s from %d to %d", meaning, lo, hi)
+		}
+		*dst = n
+		return nil
+	}
+	switch key {
+	case QueryPreset:
+		t := *s
+		t.Preset = text
+		if t.Validate() != nil {
+			return fmt.Errorf("not a preset name")
+		}
+		s.Preset = text
+	case QuerySteps:
+		return integer(&s.Steps, 1, wasm.MaxSteps, "a whole number of steps")
+	case QueryBatch:
+		return integer(&s.Batch, 1, wasm.MaxBatch, "a batch size")
+	case QuerySaveEvery:
+		return integer(&s.SaveEvery, 0, wasm.MaxSteps, "a number of steps (0: never)")
+	case QueryKeep:
+		return integer(&s.Keep, 1, wasm.MaxKeep, "a number of checkpoints")
+	case QueryWorkers:
+		if text == WorkersAuto {
+			s.Workers = 0
+			return nil
+		}
+		return integer(&s.Workers, 1, wasm.MaxWorkers, `"auto" or a number of workers`)
+	case QueryLR:
+		lr, err := ParseLR(text)
+		if err != nil {
+			return err
+		}
+		s.LR = lr
+	case QuerySeed:
+		seed, err := strconv.ParseUint(text, 10, 64)
+		if err != nil {
+			return fmt.Errorf("expected a whole number from 0 to %d", uint64(math.MaxUint64))
+		}
+		s.Seed = seed
+	default:
+		return fmt.Errorf("unknown setting %q", key)
+	}
+	return nil
+}
+
+// ParseLR reads a learning rate such as 0.001 or 1e-3.
+func ParseLR(v string) (float64, error) {
+	lr, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(lr) || math.IsInf(lr, 0) || lr <= 0 || lr > 10 {
+		return 0, fmt.Errorf("expected a learning rate above 0 and at most 10")
+	}
+	return lr, nil
+}
+
+// Query writes every setting into a URL query, in a fixed order of keys (url.Values.Encode
+// sorts them), so equal settings give equal links.
+func Query(s wasm.Settings) url.Values {
+	return url.Values{
+		QueryPreset:    {s.Preset},
+		QuerySteps:     {strconv.Itoa(s.Steps)},
+		QueryBatch:     {strconv.Itoa(s.Batch)},
+		QueryLR:        {FormatLR(s.LR)},
+		QuerySeed:      {strconv.FormatUint(s.Seed, 10)},
+		QuerySaveEvery: {strconv.Itoa(s.SaveEvery)},
+		QueryKeep:      {strconv.Itoa(s.Keep)},
+		QueryWorkers:   {FormatWorkers(s.Workers)},
+	}
+}
+
+// FormatWorkers writes the workers setting: a number, or "auto" for one per core.
+func FormatWorkers(n int) string {
+	if n == 0 {
+		return WorkersAuto
+	}
+	return strconv.Itoa(n)
+}
+
+// FormatLR writes a learning rate in the shortest form that reads back exactly.
+func FormatLR(lr float64) string {
+	return strconv.FormatFloat(lr, 'g', -1, 64)
+}

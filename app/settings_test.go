@@ -1,0 +1,91 @@
+package app
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"cifar10/wasm"
+)
+
+func TestParseQueryDefaults(t *testing.T) {
+	s, lrSet, notes := ParseQuery(url.Values{})
+	if s != wasm.DefaultSettings() || lrSet || len(notes) != 0 {
+		t.Errorf("empty query: %+v %v %v", s, lrSet, notes)
+	}
+	if s.Steps != 1000 || s.Batch != 128 || s.LR != 1e-3 || s.Preset != "cifar10" || s.SaveEvery != 10 || s.Keep != 5 {
+		t.Errorf("defaults are not the seed script's: %+v", s)
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	q, _ := url.ParseQuery("preset=cs231n&steps=20&batch=16&lr=1e-2&seed=18446744073709551615&save_every=0&keep=3&workers=3")
+	s, lrSet, notes := ParseQuery(q)
+	want := wasm.Settings{Preset: "cs231n", Steps: 20, Batch: 16, LR: 0.01, Seed: 18446744073709551615, SaveEvery: 0, Keep: 3, Workers: 3}
+	if s != want || !lrSet || len(notes) != 0 {
+		t.Errorf("got %+v lrSet %v notes %v", s, lrSet, notes)
+	}
+	// Query writes what ParseQuery reads.
+	back, _, _ := ParseQuery(Query(s))
+	if back != s {
+		t.Errorf("round trip %+v -> %s -> %+v", s, Query(s).Encode(), back)
+	}
+}
+
+func TestParseQueryBadValues(t *testing.T) {
+	q, _ := url.ParseQuery("steps=abc&batch=0&lr=-1&seed=-3&keep=99999&preset=../x&save_every=1.5&workers=17")
+	s, lrSet, notes := ParseQuery(q)
+	if s != wasm.DefaultSettings() || lrSet {
+		t.Errorf("bad values changed the settings: %+v", s)
+	}
+	if len(notes) != 8 {
+		t.Fatalf("notes %q", notes)
+	}
+	all := strings.Join(notes, "\n")
+	for _, want := range []string{`ignored steps="abc"`, "a whole number of steps from 1 to", `batch="0"`, `lr="-1"`, "learning rate above 0", `seed="-3"`, `keep="99999"`, `preset="../x"`, `save_every="1.5"`, `workers="17"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("notes lack %q:\n%s", want, all)
+		}
+	}
+}
+
+func TestParseSetting(t *testing.T) {
+	s := wasm.DefaultSettings()
+	if err := ParseSetting(&s, QueryLR, "0.0005"); err != nil || s.LR != 0.0005 {
+		t.Errorf("lr: %v %v", err, s.LR)
+	}
+	if err := ParseSetting(&s, QueryBatch, "2000"); err == nil || s.Batch != 128 {
+		t.Errorf("batch over the limit: %v %v", err, s.Batch)
+	}
+	if err := ParseSetting(&s, "colour", "red"); err == nil {
+		t.Error("unknown key accepted")
+	}
+	if FormatLR(0.001) != "0.001" || FormatLR(1e-7) != "1e-07" {
+		t.Errorf("FormatLR: %s %s", FormatLR(0.001), FormatLR(1e-7))
+	}
+}
+
+// TestWorkersSetting: "auto" (the default, written as such in links) is one worker per core up
+// to the maximum, and one without shared memory; a number is taken as it is.
+func TestWorkersSetting(t *testing.T) {
+	s := wasm.DefaultSettings()
+	if Query(s).Get(QueryWorkers) != WorkersAuto {
+		t.Errorf("default workers read %q", Query(s).Get(QueryWorkers))
+	}
+	for _, c := range []struct {
+		workers, cores int
+		shared         bool
+		want           int
+	}{{0, 4, true, 4}, {0, 64, true, wasm.MaxWorkers}, {0, 4, false, 1}, {3, 2, true, 3}, {3, 2, false, 1}} {
+		s.Workers = c.workers
+		if got := WantWorkers(s, c.cores, c.shared); got != c.want {
+			t.Errorf("workers %d on %d cores (shared %v): %d, want %d", c.workers, c.cores, c.shared, got, c.want)
+		}
+	}
+	if err := ParseSetting(&s, QueryWorkers, WorkersAuto); err != nil || s.Workers != 0 {
+		t.Errorf("auto: %v %d", err, s.Workers)
+	}
+	if err := ParseSetting(&s, QueryWorkers, "0"); err == nil {
+		t.Error("0 workers accepted")
+	}
+}

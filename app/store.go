@@ -1,0 +1,301 @@
+package app
+
+import (
+	"fmt"
+
+	"cifar10/wasm"
+)
+
+// Store is everything the page knows, updated from the worker's messages and the user's
+// commands. It is plain data with no browser calls, so its logic is tested natively; Home owns
+// one and hands each panel the part it draws.
+type Store struct {
+	Settings wasm.Settings
+	// LRSet is true once the learning rate was chosen (in the address or the controls);
+	// until then a preset's default applies.
+	LRSet   bool
+	Worker  WorkerView
+	Team    TeamView // the workers sharing the training (workers.go)
+	Dataset DatasetView
+	Run     RunView
+	// Losses holds every step's loss of the current run, in order: Losses[i] is the loss of
+	// step LossStart+i (LossStart is 0, or the step a run restored from a checkpoint began at).
+	Losses    []float32
+	LossStart int
+	// Log holds the run's log lines; LogDropped counts older lines no longer kept.
+	Log        []string
+	LogDropped int
+	Eval       EvalView
+	// Checkpoints are those kept in this browser (checkpoints.go).
+	Checkpoints CheckpointsView
+	// Messages are problems to show the user (errors, ignored settings), newest last.
+	Messages []Notice
+}
+
+// MaxLogLines bounds the log panel; the losses themselves are all kept for the chart.
+const MaxLogLines = 1000
+
+// WorkerView is the training worker's status.
+type WorkerView struct {
+	Ready   bool
+	Failed  bool
+	Presets []wasm.PresetInfo
+	Kernel  string
+}
+
+// Dataset phases.
+const (
+	DatasetWaiting = "waiting" // the worker is starting
+	DatasetLoading = "loading"
+	DatasetReady   = "ready"
+	DatasetFailed  = "failed"
+)
+
+// DatasetView is the dataset panel's data.
+type DatasetView struct {
+	Phase    string
+	Progress wasm.DatasetProgress
+	Info     wasm.DatasetInfo // when ready
+	Error    string           // when failed
+}
+
+// RunView is the current run as the status line shows it. Phase is "" before the first run.
+type RunView struct {
+	ID       int
+	Settings wasm.Settings // the run's own settings (the controls may have moved on)
+	Phase    string
+	Reason   string
+	Step     int // steps done
+	Loss     float32
+	HasLoss  bool
+	Speed    float64 // examples/sec over the last steps
+	SecBatch float64
+	Examples int64   // examples consumed in the run
+	Seconds  float64 // seconds spent in steps
+}
+
+// Active reports whether the run is going or paused (it holds the worker).
+func (r RunView) Active() bool {
+	return r.Phase == wasm.PhaseRunning || r.Phase == wasm.PhasePaused
+}
+
+// ETA is the time left at the recent speed, in seconds, or -1 when unknown.
+func (r RunView) ETA() float64 {
+	if r.Phase != wasm.PhaseRunning || r.SecBatch <= 0 {
+		return -1
+	}
+	return float64(r.Settings.Steps-r.Step) * r.SecBatch
+}
+
+// EvalView is the evaluation panel's data.
+type EvalView struct {
+	Running bool
+	Done    int
+	Total   int
+	Result  *wasm.EvalResult
+}
+
+// Notice is one message for the user.
+type Notice struct {
+	Where string // wasm.Where* or "settings"
+	Text  string
+}
+
+// NewStore starts from the settings in the page's address.
+func NewStore(s wasm.Settings, lrSet bool, notes []string) *Store {
+	st := &Store{Settings: s, LRSet: lrSet, Dataset: DatasetView{Phase: DatasetWaiting}}
+	for _, n := range notes {
+		st.notify("settings", n)
+	}
+	return st
+}
+
+func (s *Store) notify(where, text string) {
+	s.Messages = append(s.Messages, Notice{Where: where, Text: text})
+	if len(s.Messages) > 20 {
+		s.Messages = s.Messages[len(s.Messages)-20:]
+	}
+}
+
+// Dismiss removes message i.
+func (s *Store) Dismiss(i int) {
+	if i >= 0 && i < len(s.Messages) {
+		s.Messages = append(s.Messages[:i:i], s.Messages[i+1:]...)
+	}
+}
+
+// Preset returns the info of the named preset, if the worker listed it.
+func (s *Store) Preset(name string) (wasm.PresetInfo, bool) {
+	for _, p := range s.Worker.Presets {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return wasm.PresetInfo{}, false
+}
+
+// CanStart reports whether Start may be pressed, and if not, why.
+func (s *Store) CanStart() (bool, string) {
+	switch {
+	case s.Worker.Failed:
+		return false, "the training worker stopped: reload the page"
+	case !s.Worker.Ready:
+		return false, "the worker is starting"
+	case s.Dataset.Phase == DatasetLoading || s.Dataset.Phase == DatasetWaiting:
+		return false, "the dataset is loading"
+	case s.Dataset.Phase != DatasetReady:
+		return false, "the dataset is not loaded"
+	case s.Run.Active():
+		return false, "a run is in progress"
+	case s.Eval.Running:
+		return false, "an evaluation is running"
+	case s.Checkpoints.Pending != nil:
+		return false, "a checkpoint is being restored"
+	}
+	if _, ok := s.Preset(s.Settings.Preset); !ok {
+		return false, fmt.Sprintf("there is no preset %q", s.Settings.Preset)
+	}
+	if err := s.Settings.Validate(); err != nil {
+		return false, err.Error()
+	}
+	return true, ""
+}
+
+// CanEval reports whether there are weights to evaluate and no evaluation running.
+func (s *Store) CanEval() bool {
+	return s.Worker.Ready && !s.Worker.Failed && s.Run.ID > 0 && s.Run.Phase != "" && !s.Eval.Running
+}
+
+// SetSettings applies settings chosen in the controls. Changing the preset without choosing
+// a learning rate brings the new preset's default rate.
+func (s *Store) SetSettings(n wasm.Settings, lrChosen bool) {
+	if lrChosen {
+		s.LRSet = true
+	}
+	if n.Preset != s.Settings.Preset && !lrChosen {
+		if p, ok := s.Preset(n.Preset); ok {
+			n.LR = p.LR
+			s.LRSet = false
+		}
+	}
+	s.Settings = n
+}
+
+// StartRun begins a new run with the current settings and returns the command for the worker.
+func (s *Store) StartRun() wasm.Message {
+	id := s.Run.ID + 1
+	set := s.Settings
+	s.Run = RunView{ID: id, Settings: set, Phase: wasm.PhaseRunning}
+	s.Losses, s.LossStart = make([]float32, 0, min(set.Steps, 1<<16)), 0
+	s.Log, s.LogDropped = nil, 0
+	s.Eval = EvalView{}
+	return wasm.Message{Type: wasm.TypeStart, Run: id, Settings: &set}
+}
+
+// Command returns a pause, resume, stop or eval command for the current run.
+func (s *Store) Command(typ string) wasm.Message {
+	if typ == wasm.TypeEval {
+		s.Eval = EvalView{Running: true, Total: s.Dataset.Info.Test, Result: s.Eval.Result}
+	}
+	return wasm.Message{Type: typ, Run: s.Run.ID}
+}
+
+// Apply folds one message (or receive error) from the worker into the store. It returns the
+// command to send back, if any: the dataset request once the worker is ready.
+func (s *Store) Apply(in wasm.Inbound) *wasm.Message {
+	if in.Err != nil {
+		where := wasm.WhereProtocol
+		if in.Fatal {
+			where = wasm.WhereWorker
+		}
+		s.failure(wasm.Failure{Where: where, Message: in.Err.Error()})
+		return nil
+	}
+	m := in.Msg
+	if m.Run != 0 && m.Run != s.Run.ID && !s.adoptRestored(m) {
+		return nil // a report of a run the page has replaced
+	}
+	switch m.Type {
+	case wasm.TypeReady:
+		return s.ready(*m.Ready)
+	case wasm.TypeDatasetProgress:
+		s.Dataset.Phase = DatasetLoading
+		s.Dataset.Progress = *m.DatasetProgress
+	case wasm.TypeDataset:
+		s.Dataset.Phase, s.Dataset.Info, s.Dataset.Error = DatasetReady, *m.Dataset, ""
+		if m.Dataset.Warning != "" {
+			s.notify(wasm.WhereDataset, m.Dataset.Warning)
+		}
+	case wasm.TypeState:
+		s.state(*m.State)
+	case wasm.TypeProgress:
+		s.progress(*m.Progress)
+	case wasm.TypeLog:
+		s.addLog(m.Log.Text)
+	case wasm.TypeEvalProgress:
+		s.Eval.Running, s.Eval.Done, s.Eval.Total = true, m.EvalProgress.Done, m.EvalProgress.Total
+	case wasm.TypeEvalResult:
+		r := *m.EvalResult
+		s.Eval = EvalView{Done: r.Total, Total: r.Total, Result: &r}
+	case wasm.TypeCheckpoint:
+		s.checkpointSaved(*m.Checkpoint)
+	case wasm.TypeError:
+		if m.Error.Where == wasm.WhereCheckpoint {
+			s.checkpointFailed(m.Run)
+		}
+		s.failure(*m.Error)
+	}
+	return nil
+}
+
+func (s *Store) ready(r wasm.Ready) *wasm.Message {
+	s.Worker = WorkerView{Ready: true, Presets: r.Presets, Kernel: r.Kernel}
+	if p, ok := s.Preset(s.Settings.Preset); ok && !s.LRSet {
+		s.Settings.LR = p.LR
+	} else if !ok {
+		s.notify("settings", fmt.Sprintf("there is no preset %q; choose one of the list", s.Settings.Preset))
+	}
+	s.Dataset.Phase = DatasetLoading
+	return &wasm.Message{Type: wasm.TypeLoad, Load: &wasm.LoadRequest{}}
+}
+
+func (s *Store) state(st wasm.RunState) {
+	s.Run.Phase, s.Run.Step, s.Run.Reason = st.Phase, st.Step, st.Reason
+}
+
+func (s *Store) progress(p wasm.Progress) {
+	if p.FirstStep == s.LossStart+len(s.Losses) {
+		s.Losses = append(s.Losses, p.Losses...)
+	}
+	r := &s.Run
+	r.Step, r.Speed, r.SecBatch = p.Step, p.ExamplesPerSec, p.SecPerBatch
+	r.Examples, r.Seconds = p.Examples, p.TrainSeconds
+	if n := len(p.Losses); n > 0 {
+		r.Loss, r.HasLoss = p.Losses[n-1], true
+	}
+}
+
+func (s *Store) addLog(line string) {
+	s.Log = append(s.Log, line)
+	if len(s.Log) > MaxLogLines {
+		drop := len(s.Log) - MaxLogLines
+		s.LogDropped += drop
+		s.Log = append([]string(nil), s.Log[drop:]...)
+	}
+}
+
+func (s *Store) failure(f wasm.Failure) {
+	switch f.Where {
+	case wasm.WhereDataset:
+		s.Dataset.Phase, s.Dataset.Error = DatasetFailed, f.Message
+	case wasm.WhereEval:
+		s.Eval.Running = false
+	case wasm.WhereWorker:
+		s.Worker.Failed = true
+		s.Eval.Running = false
+		if s.Run.Active() {
+			s.Run.Phase, s.Run.Reason = wasm.PhaseFailed, "the worker stopped"
+		}
+	}
+	s.notify(f.Where, f.Message)
+}

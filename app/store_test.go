@@ -1,0 +1,154 @@
+package app
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"cifar10/wasm"
+)
+
+func readyMsg() wasm.Inbound {
+	return wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeReady, Ready: &wasm.Ready{Kernel: "generic", Presets: []wasm.PresetInfo{
+		{Name: "cifar10", LR: 1e-3, NumParams: 1068298}, {Name: "cs231n", LR: 0.01},
+	}}}}
+}
+
+// readyStore is a store whose worker is ready and dataset loaded.
+func readyStore(t *testing.T, s wasm.Settings, lrSet bool) *Store {
+	st := NewStore(s, lrSet, nil)
+	reply := st.Apply(readyMsg())
+	if reply == nil || reply.Type != wasm.TypeLoad || reply.Load.Reload {
+		t.Fatalf("ready should ask for the dataset, got %+v", reply)
+	}
+	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeDataset, Dataset: &wasm.DatasetInfo{Train: 1000, Test: 500}}})
+	return st
+}
+
+func TestStoreReadyAppliesPresetLR(t *testing.T) {
+	s := wasm.DefaultSettings()
+	s.Preset = "cs231n"
+	if st := readyStore(t, s, false); st.Settings.LR != 0.01 {
+		t.Errorf("the preset's default rate was not applied: %v", st.Settings.LR)
+	}
+	s.LR = 0.5
+	if st := readyStore(t, s, true); st.Settings.LR != 0.5 {
+		t.Errorf("a rate from the address was replaced: %v", st.Settings.LR)
+	}
+	s.Preset = "nosuch"
+	st := readyStore(t, s, false)
+	if ok, why := st.CanStart(); ok || !strings.Contains(why, "nosuch") || len(st.Messages) != 1 {
+		t.Errorf("unknown preset: can start %v (%s), messages %+v", ok, why, st.Messages)
+	}
+}
+
+func TestStoreRun(t *testing.T) {
+	st := NewStore(wasm.DefaultSettings(), false, nil)
+	if ok, why := st.CanStart(); ok || why != "the worker is starting" {
+		t.Errorf("before ready: %v %q", ok, why)
+	}
+	st = readyStore(t, wasm.DefaultSettings(), false)
+	if ok, _ := st.CanStart(); !ok || st.CanEval() {
+		t.Fatalf("ready store: start %v eval %v", ok, st.CanEval())
+	}
+	start := st.StartRun()
+	if start.Type != wasm.TypeStart || start.Run != 1 || *start.Settings != st.Settings {
+		t.Fatalf("start %+v", start)
+	}
+	if ok, _ := st.CanStart(); ok {
+		t.Error("Start is enabled during a run")
+	}
+	apply := func(m wasm.Message) { st.Apply(wasm.Inbound{Msg: m}) }
+	apply(wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhaseRunning}})
+	apply(wasm.Message{Type: wasm.TypeProgress, Run: 1, Progress: &wasm.Progress{Step: 2, Steps: 1000, FirstStep: 0, Losses: []float32{2.5, 2.4}, SecPerBatch: 0.5, ExamplesPerSec: 256}})
+	apply(wasm.Message{Type: wasm.TypeProgress, Run: 1, Progress: &wasm.Progress{Step: 3, Steps: 1000, FirstStep: 2, Losses: []float32{2.3}, SecPerBatch: 0.5}})
+	apply(wasm.Message{Type: wasm.TypeLog, Run: 1, Log: &wasm.LogLine{Text: "Step 0, loss = 2.50 (1.0 examples/sec; 1.000 sec/batch)"}})
+	// A late report of a replaced run is dropped.
+	apply(wasm.Message{Type: wasm.TypeProgress, Run: 0 + 7, Progress: &wasm.Progress{Step: 9, FirstStep: 3, Losses: []float32{9}}})
+	if len(st.Losses) != 3 || st.Losses[2] != 2.3 || st.Run.Loss != 2.3 || st.Run.Step != 3 || len(st.Log) != 1 {
+		t.Errorf("run %+v losses %v log %v", st.Run, st.Losses, st.Log)
+	}
+	if eta := st.Run.ETA(); eta != 997*0.5 {
+		t.Errorf("ETA %v", eta)
+	}
+	if !st.CanEval() {
+		t.Error("cannot evaluate a running run")
+	}
+	ev := st.Command(wasm.TypeEval)
+	if ev.Type != wasm.TypeEval || ev.Run != 1 || !st.Eval.Running || st.CanEval() {
+		t.Errorf("eval %+v, view %+v", ev, st.Eval)
+	}
+	apply(wasm.Message{Type: wasm.TypeEvalResult, Run: 1, EvalResult: &wasm.EvalResult{Correct: 50, Total: 500, Precision: 0.1}})
+	if st.Eval.Running || st.Eval.Result == nil || st.Eval.Result.Precision != 0.1 {
+		t.Errorf("eval view %+v", st.Eval)
+	}
+	apply(wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhasePaused, Step: 3}})
+	if st.Run.ETA() != -1 || !st.Run.Active() {
+		t.Errorf("paused run: %+v", st.Run)
+	}
+	apply(wasm.Message{Type: wasm.TypeError, Run: 1, Error: &wasm.Failure{Where: wasm.WhereTrain, Message: "the loss diverged at step 3"}})
+	apply(wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhaseFailed, Step: 3}})
+	if ok, _ := st.CanStart(); !ok || len(st.Messages) != 1 || st.Messages[0].Where != wasm.WhereTrain {
+		t.Errorf("after a failure: messages %+v", st.Messages)
+	}
+	second := st.StartRun()
+	if second.Run != 2 || len(st.Losses) != 0 || len(st.Log) != 0 || st.Eval.Result != nil {
+		t.Errorf("a new run keeps the old one's data: %+v", st)
+	}
+}
+
+func TestStoreFailures(t *testing.T) {
+	st := readyStore(t, wasm.DefaultSettings(), false)
+	st.StartRun()
+	st.Apply(wasm.Inbound{Err: errors.New("the training worker failed to start or crashed: oops"), Fatal: true})
+	if !st.Worker.Failed || st.Run.Phase != wasm.PhaseFailed || len(st.Messages) != 1 {
+		t.Errorf("a dead worker: %+v %+v", st.Worker, st.Run)
+	}
+	if ok, why := st.CanStart(); ok || st.CanEval() || !strings.Contains(why, "reload the page") {
+		t.Errorf("a dead worker still takes commands: start %v (%s), eval %v", ok, why, st.CanEval())
+	}
+	st = readyStore(t, wasm.DefaultSettings(), false)
+	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeError, Error: &wasm.Failure{Where: wasm.WhereDataset, Message: "test_batch.bin: truncated"}}})
+	if st.Dataset.Phase != DatasetFailed || st.Dataset.Error != "test_batch.bin: truncated" {
+		t.Errorf("dataset view %+v", st.Dataset)
+	}
+	if ok, why := st.CanStart(); ok || why != "the dataset is not loaded" {
+		t.Errorf("start with a failed dataset: %v %q", ok, why)
+	}
+	st.Dismiss(0)
+	if len(st.Messages) != 0 {
+		t.Errorf("dismiss left %+v", st.Messages)
+	}
+	st.Apply(wasm.Inbound{Err: errors.New("malformed message")})
+	if st.Worker.Failed {
+		t.Error("one unreadable message marked the worker dead")
+	}
+}
+
+func TestStoreSetSettings(t *testing.T) {
+	st := readyStore(t, wasm.DefaultSettings(), false)
+	n := st.Settings
+	n.Preset = "cs231n"
+	st.SetSettings(n, false)
+	if st.Settings.LR != 0.01 {
+		t.Errorf("switching preset kept the old default rate: %v", st.Settings.LR)
+	}
+	n = st.Settings
+	n.LR = 0.2
+	st.SetSettings(n, true)
+	n.Steps = 5
+	st.SetSettings(n, false)
+	if st.Settings.LR != 0.2 || st.Settings.Steps != 5 || !st.LRSet {
+		t.Errorf("settings %+v", st.Settings)
+	}
+}
+
+func TestStoreLogBound(t *testing.T) {
+	st := NewStore(wasm.DefaultSettings(), false, nil)
+	for i := 0; i < MaxLogLines+5; i++ {
+		st.addLog("line")
+	}
+	if len(st.Log) != MaxLogLines || st.LogDropped != 5 {
+		t.Errorf("%d lines kept, %d dropped", len(st.Log), st.LogDropped)
+	}
+}

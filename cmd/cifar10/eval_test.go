@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"cifar10/nn/cifar"
+)
+
+// trained returns a data folder and a checkpoint folder after a few training steps.
+func trained(t *testing.T) (data, dir string) {
+	t.Helper()
+	data, dir = dataDir(t), t.TempDir()
+	train(t, data, "-steps", "3", "-train-dir", dir, "-eval=false")
+	return data, dir
+}
+
+// TestEval: precision, per-class accuracy and a 10x10 confusion matrix that adds up to the
+// test set.
+func TestEval(t *testing.T) {
+	data, dir := trained(t)
+	out := mustRun(t, "eval", "-data", data, "-ckpt", dir)
+	lines := strings.Split(out, "\n")
+	if !precisionLine.MatchString(lines[0]) {
+		t.Fatalf("first line %q, want precision: 0.xxxx", lines[0])
+	}
+	row := regexp.MustCompile(`^(\w+)((?: +\d+){10})$`)
+	total := 0
+	for _, l := range lines {
+		if m := row.FindStringSubmatch(l); m != nil {
+			for _, f := range strings.Fields(m[2]) {
+				n, _ := strconv.Atoi(f)
+				total += n
+			}
+		}
+	}
+	if total != testRecords || !strings.Contains(out, "per-class accuracy") || !strings.Contains(out, "  airplane ") {
+		t.Errorf("confusion matrix counts %d images, want %d:\n%s", total, testRecords, out)
+	}
+}
+
+// TestPredictJSON: one object per line with index, label, predicted class and 10 logits.
+func TestPredictJSON(t *testing.T) {
+	data, dir := trained(t)
+	labels := synthFiles()[cifar.TestFile]
+	out := mustRun(t, "predict", "-data", data, "-ckpt", dir, "-n", "7", "-json", "-batch", "3")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 7 {
+		t.Fatalf("%d lines, want 7:\n%s", len(lines), out)
+	}
+	for i, l := range lines {
+		var p prediction
+		if err := json.Unmarshal([]byte(l), &p); err != nil {
+			t.Fatalf("line %d %q: %v", i, l, err)
+		}
+		if p.Index != i || p.Label != int(labels[i*cifar.RecordSize]) || len(p.Logits) != 10 || p.Predicted != argmax(p.Logits) ||
+			p.LabelName != cifar.ClassNames[p.Label] || p.PredictedName != cifar.ClassNames[p.Predicted] {
+			t.Errorf("line %d: %+v", i, p)
+		}
+	}
+	readable := mustRun(t, "predict", "-data", data, "-ckpt", dir, "-n", "3")
+	if n := strings.Count(readable, "predicted"); n != 3 {
+		t.Errorf("readable output has %d predictions, want 3:\n%s", n, readable)
+	}
+}
+
+func argmax(z []float32) int {
+	best := 0
+	for i, v := range z {
+		if v > z[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// TestPredictImage: one's own PNG is shrunk to 32x32 and classified.
+func TestPredictImage(t *testing.T) {
+	_, dir := trained(t)
+	path := filepath.Join(t.TempDir(), "photo.png")
+	img := image.NewRGBA(image.Rect(0, 0, 50, 40))
+	for y := range 40 {
+		for x := range 50 {
+			img.Set(x, y, color.RGBA{uint8(5 * x), uint8(6 * y), 200, 255})
+		}
+	}
+	writePNG(t, path, img)
+	out := mustRun(t, "predict", "-ckpt", dir, "-image", path, "-json")
+	var p imagePrediction
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, q := range p.Probabilities {
+		sum += q
+	}
+	if len(p.Logits) != 10 || len(p.Probabilities) != 10 || math.Abs(sum-1) > 1e-9 || p.Predicted != argmax(p.Logits) {
+		t.Errorf("prediction %+v", p)
+	}
+	readable := mustRun(t, "predict", "-ckpt", dir, "-image", path)
+	if !strings.HasPrefix(readable, path+": "+cifar.ClassNames[p.Predicted]) || strings.Count(readable, "%") != 11 {
+		t.Errorf("readable prediction:\n%s", readable)
+	}
+	bad := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(bad, []byte("hello"), 0o644)
+	if _, _, err := runCmd(t, "predict", "-ckpt", dir, "-image", bad); err == nil || !strings.Contains(err.Error(), "not a PNG or JPEG") {
+		t.Errorf("a text file as -image: %v", err)
+	}
+}
+
+// TestShrink: averaging keeps a flat colour and puts the planes in R, G, B order; a tiny
+// picture is enlarged.
+func TestShrink(t *testing.T) {
+	for _, size := range []image.Rectangle{image.Rect(0, 0, 100, 64), image.Rect(3, 5, 10, 8)} {
+		img := image.NewRGBA(size)
+		for y := size.Min.Y; y < size.Max.Y; y++ {
+			for x := size.Min.X; x < size.Max.X; x++ {
+				img.Set(x, y, color.RGBA{255, 128, 3, 255})
+			}
+		}
+		px := shrink(img)
+		for i, v := range px {
+			if want := []byte{255, 128, 3}[i/1024]; v != want {
+				t.Fatalf("%v: byte %d = %d, want %d", size, i, v, want)
+			}
+		}
+	}
+	half := image.NewGray(image.Rect(0, 0, 64, 32)) // left column black, right white per pair
+	for y := range 32 {
+		for x := range 64 {
+			half.SetGray(x, y, color.Gray{uint8(255 * (x % 2))})
+		}
+	}
+	if v := shrink(half)[0]; v != 128 {
+		t.Errorf("average of black and white = %d, want 128", v)
+	}
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestErrors: bad command lines and missing inputs give one line and the right kind of error.
+func TestErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nothing")
+	for _, c := range []struct {
+		args  []string
+		want  string
+		usage bool
+	}{
+		{nil, "missing command", true},
+		{[]string{"fly"}, `unknown command "fly"`, true},
+		{[]string{"train", "-bogus"}, "-bogus", true},
+		{[]string{"train", "-batch", "0"}, "-batch 0", true},
+		{[]string{"train", "-preset", "vgg"}, `"vgg"`, true},
+		{[]string{"train", "-resume"}, "-train-dir", true},
+		{[]string{"train", "extra"}, `"extra"`, true},
+		{[]string{"train", "-data", missing, "-steps", "1"}, "make data", false},
+		{[]string{"eval"}, "-ckpt", true},
+		{[]string{"eval", "-ckpt", missing}, "nothing", false},
+		{[]string{"predict", "-ckpt", t.TempDir()}, "no checkpoint", false},
+		{[]string{"predict", "-n", "-1"}, "-n -1", true},
+	} {
+		_, _, err := runCmd(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: error %v, want one line mentioning %q", c.args, err, c.want)
+			continue
+		}
+		if got := errors.As(err, new(usageError)); got != c.usage {
+			t.Errorf("%v: usage error %v, want %v", c.args, got, c.usage)
+		}
+	}
+	if out := mustRun(t, "eval", "-h"); !strings.Contains(out, "-ckpt") {
+		t.Errorf("eval -h printed %q", out)
+	}
+}

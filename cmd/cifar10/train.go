@@ -1,0 +1,359 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"cifar10/nn"
+	"cifar10/nn/checkpoint"
+	"cifar10/nn/cifar"
+	"cifar10/nn/replica"
+)
+
+// trainFlags are train's command line.
+type trainFlags struct {
+	commonFlags
+	steps     int64
+	seed      uint64
+	lr        float64
+	trainDir  string
+	saveEvery int64
+	keep      int
+	resume    bool
+	ckpt      string
+	eval      bool
+	exact     bool
+	set       map[string]bool // flags given explicitly
+}
+
+func parseTrainFlags(args []string, stdout io.Writer) (*trainFlags, bool, error) {
+	f := &trainFlags{}
+	fs := newFlagSet("train", "[flags]", &f.commonFlags, "cifar10")
+	fs.Int64Var(&f.steps, "steps", 1000, "train until this many steps (updates) are done in total, as the script's max_steps")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initialization, data order and augmentation")
+	fs.Float64Var(&f.lr, "lr", 0, "learning rate (0: the preset's, 1e-3 for cifar10's Adam, 0.01 for cs231n's momentum; a resumed run keeps its own)")
+	fs.StringVar(&f.trainDir, "train-dir", "", "save cifar10.ckpt-<step>.safetensors checkpoints in this folder (none when empty)")
+	fs.Int64Var(&f.saveEvery, "save-every", 10, "save a checkpoint every this many steps (and at the end)")
+	fs.IntVar(&f.keep, "keep", 5, "keep the newest this many checkpoints (0 keeps all)")
+	fs.BoolVar(&f.resume, "resume", false, "continue from the newest checkpoint in -train-dir")
+	fs.StringVar(&f.ckpt, "ckpt", "", "continue (or fine-tune) from this checkpoint file")
+	fs.BoolVar(&f.eval, "eval", true, "evaluate on the test set at the end")
+	fs.BoolVar(&f.exact, "exact", false, "compute each batch in the browser's fixed shards (nn/shard), so a build without GOEXPERIMENT=simd ends with the same bits as the tab; about a third slower")
+	set, help, err := parseFlags(fs, args, stdout, &f.commonFlags)
+	if err != nil || help {
+		return nil, help, err
+	}
+	f.set = set
+	switch {
+	case f.steps < 0 || f.saveEvery < 1 || f.keep < 0:
+		err = fmt.Errorf("train: -steps %d, -save-every %d and -keep %d must not be negative (-save-every at least 1)", f.steps, f.saveEvery, f.keep)
+	case f.lr < 0 || math.IsNaN(f.lr) || math.IsInf(f.lr, 0):
+		err = fmt.Errorf("train: -lr %v must be a positive number (or 0 for the preset's)", f.lr)
+	case f.resume && f.trainDir == "":
+		err = errors.New("train: -resume needs -train-dir, the folder to resume from")
+	case f.resume && f.ckpt != "":
+		err = errors.New("train: give -resume (newest in -train-dir) or -ckpt FILE, not both")
+	}
+	if err != nil {
+		return nil, false, usageError{err}
+	}
+	return f, false, nil
+}
+
+// session is one training run: the engine, the data stream position and where it saves.
+type session struct {
+	f        *trainFlags
+	model    *nn.Model
+	opt      nn.Optimizer
+	rep      *replica.Replica // with -exact: computes batches in the browser's shards
+	tr       *nn.Trainer      // trains whole batches (without -exact) and evaluates
+	sampler  *cifar.Sampler
+	seed     uint64
+	batch    int
+	examples int64
+	loss     *float64 // last measured loss
+	saved    int64    // step of the last checkpoint this run wrote, -1 for none
+	lastGood string   // path of the newest checkpoint known good: the start or the last save
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	f, help, err := parseTrainFlags(args, stdout)
+	if err != nil || help {
+		return err
+	}
+	s, err := startSession(f, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer s.tr.Close()
+	if err := s.checkTrainDir(); err != nil {
+		return err
+	}
+	data, err := loadData(f.data)
+	if err != nil {
+		return err
+	}
+	s.sampler = cifar.NewSampler(data.Train, s.seed, s.model.Spec().Input[0])
+	if err := s.loop(); err != nil {
+		return err
+	}
+	if err := s.finalSave(); err != nil {
+		return err
+	}
+	if !f.eval {
+		return nil
+	}
+	return s.evaluate(data.Test)
+}
+
+// startSession builds the model and optimizer: from a checkpoint (-resume, -ckpt) or fresh.
+func startSession(f *trainFlags, stdout, stderr io.Writer) (*session, error) {
+	s := &session{f: f, seed: f.seed, batch: f.batch, saved: -1, stdout: stdout, stderr: stderr}
+	ck, err := s.startCheckpoint()
+	if err != nil {
+		return nil, err
+	}
+	if ck != nil {
+		err = s.restore(ck)
+	} else {
+		err = s.fresh()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.set["lr"] {
+		s.opt.SetLearningRate(f.lr)
+	}
+	if !f.exact {
+		// Whole batches: the fastest use of the cores. Results differ from the tab's sharded
+		// sums only by float rounding.
+		s.tr, err = nn.NewTrainer(s.model, s.opt, s.batch, f.threads)
+		return s, err
+	}
+	// Batches are computed in shards, as the browser's workers compute them, so a seed gives
+	// the same weights here as in a tab with any number of workers (nn/shard).
+	if s.rep, err = replica.New(s.model, s.opt, s.batch, 1, 0, f.threads); err != nil {
+		return nil, err
+	}
+	s.tr = s.rep.Trainer()
+	return s, nil
+}
+
+// startCheckpoint returns the checkpoint to start from, or nil to start fresh.
+func (s *session) startCheckpoint() (*checkpoint.Checkpoint, error) {
+	want := ""
+	if s.f.set["preset"] {
+		want = s.f.preset
+	}
+	path := s.f.ckpt
+	if s.f.resume {
+		path = s.f.trainDir
+		if _, err := checkpoint.Latest(path); errors.Is(err, checkpoint.ErrNoCheckpoint) || errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(s.stderr, "no checkpoint in %s yet: starting from step 0\n", path)
+			return nil, nil
+		}
+	}
+	if path == "" {
+		return nil, nil
+	}
+	ck, file, err := openCheckpoint(path, want)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(s.stderr, "starting from %s (preset %s, step %d)\n", file, ck.Spec.Name, ck.Step)
+	s.lastGood = file
+	return ck, nil
+}
+
+// restore continues a run exactly from a resumable checkpoint, or fine-tunes the weights of a
+// weights-only one with a fresh optimizer. Flags that contradict a resumable run are refused.
+func (s *session) restore(ck *checkpoint.Checkpoint) error {
+	m, err := ck.NewModel()
+	if err != nil {
+		return err
+	}
+	opt, err := ck.NewOptimizer(m)
+	if err != nil {
+		return err
+	}
+	s.model, s.opt = m, opt
+	if !ck.Resumable() {
+		fmt.Fprintf(s.stderr, "the checkpoint holds weights only: fine-tuning them with a fresh %s optimizer from step 0\n", opt.Config().Kind)
+		return nil
+	}
+	for _, c := range []struct {
+		flag       string
+		given, own any
+	}{{"seed", s.f.seed, ck.Run.Seed}, {"batch", s.f.batch, ck.Run.Batch}} {
+		if s.f.set[c.flag] && c.given != c.own {
+			return usageError{fmt.Errorf("train: -%s %v differs from the checkpoint's %v; drop -%s to resume the run exactly", c.flag, c.given, c.own, c.flag)}
+		}
+	}
+	s.seed, s.batch, s.examples = ck.Run.Seed, ck.Run.Batch, ck.Run.Examples
+	return nil
+}
+
+// fresh builds a new model and optimizer from the preset and seed.
+func (s *session) fresh() error {
+	spec, err := nn.Preset(s.f.preset)
+	if err != nil {
+		return err
+	}
+	if s.model, err = nn.NewModel(spec, s.seed); err != nil {
+		return err
+	}
+	s.opt, err = nn.NewOptimizer(spec.Optimizer, s.model.Params())
+	return err
+}
+
+// checkTrainDir creates the checkpoint folder and refuses to start when it already holds
+// checkpoints beyond the starting step: they would be overwritten or pruned, and nothing is
+// ever lost silently.
+func (s *session) checkTrainDir() error {
+	dir := s.f.trainDir
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create -train-dir: %w", err)
+	}
+	list, err := checkpoint.List(dir)
+	if err != nil {
+		return err
+	}
+	start := s.opt.Steps()
+	for _, e := range list {
+		if e.Step > start {
+			newest := list[len(list)-1].Path
+			if start == 0 {
+				return fmt.Errorf("%s already holds checkpoints (newest %s); pass -resume to continue from it, or choose another -train-dir (nothing was changed)", dir, filepath.Base(newest))
+			}
+			return fmt.Errorf("%s holds checkpoints newer than step %d (newest %s) that this run would overwrite; move them away or choose another -train-dir (nothing was changed)", dir, start, filepath.Base(newest))
+		}
+	}
+	return nil
+}
+
+// loop trains until -steps updates are done, logging like the tutorial and saving every
+// -save-every steps. A NaN or infinite loss stops it before anything more is saved; an
+// interrupt (Ctrl-C) stops it after the current step and saves.
+func (s *session) loop() error {
+	ctx, stop := interruptContext()
+	defer stop()
+	images := make([]float32, s.batch*s.model.InputSize())
+	labels := make([]uint8, s.batch)
+	if s.opt.Steps() >= s.f.steps {
+		fmt.Fprintf(s.stderr, "already at step %d (-steps %d): nothing to train\n", s.opt.Steps(), s.f.steps)
+	}
+	for s.opt.Steps() < s.f.steps {
+		step := s.opt.Steps()
+		start := time.Now()
+		s.sampler.Fill(s.examples, s.batch, images, labels)
+		loss := s.step(images, labels)
+		duration := time.Since(start).Seconds()
+		s.examples += int64(s.batch)
+		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
+			return s.diverged(step, loss)
+		}
+		s.loss = ptr(float64(loss))
+		if step%10 == 0 {
+			fmt.Fprintf(s.stdout, "Step %d, loss = %.2f (%.1f examples/sec; %.3f sec/batch)\n",
+				step, loss, float64(s.batch)/duration, duration)
+		}
+		if (step+1)%s.f.saveEvery == 0 {
+			if err := s.save(nil); err != nil {
+				return err
+			}
+		}
+		if ctx.Err() != nil {
+			return s.interrupted()
+		}
+	}
+	return nil
+}
+
+// interruptContext is done when the user interrupts training; tests replace it.
+var interruptContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// diverged reports a NaN or infinite loss; the model is not saved.
+func (s *session) diverged(step int64, loss float32) error {
+	last := "nothing was saved"
+	if s.lastGood != "" {
+		last = "nothing was saved after " + s.lastGood
+	}
+	return fmt.Errorf("training diverged: the loss is %v at step %d (try a lower -lr); %s", loss, step, last)
+}
+
+// interrupted saves the state reached (when there is a -train-dir) and reports the stop.
+func (s *session) interrupted() error {
+	if err := s.finalSave(); err != nil {
+		return err
+	}
+	if s.saved == s.opt.Steps() {
+		return fmt.Errorf("interrupted with %d steps done; saved %s, continue with -resume", s.saved, s.lastGood)
+	}
+	return fmt.Errorf("interrupted with %d steps done (nothing saved without -train-dir)", s.opt.Steps())
+}
+
+// finalSave saves the end state unless it was just saved or nothing was trained.
+func (s *session) finalSave() error {
+	if s.saved == s.opt.Steps() || s.loss == nil {
+		return nil
+	}
+	return s.save(nil)
+}
+
+// save writes the checkpoint of the current step to -train-dir (nothing without one).
+func (s *session) save(precision *float64) error {
+	if s.f.trainDir == "" {
+		return nil
+	}
+	step := s.opt.Steps()
+	run := checkpoint.Run{Seed: s.seed, Batch: s.batch, Examples: s.examples, Time: time.Now(), Loss: s.loss, Precision: precision}
+	data, err := checkpoint.Encode(s.model, s.opt, run)
+	if err != nil {
+		return fmt.Errorf("step %d not saved: %w", step, err)
+	}
+	path, err := checkpoint.WriteAtomic(s.f.trainDir, step, data, s.f.keep)
+	if err != nil {
+		return err
+	}
+	s.saved, s.lastGood = step, path
+	return nil
+}
+
+// evaluate prints the test precision and records it in the final checkpoint written by this
+// run (rewritten atomically with the same tensors).
+func (s *session) evaluate(test *cifar.Set) error {
+	ev, err := evaluate(s.tr, test)
+	if err != nil {
+		return err
+	}
+	printPrecision(s.stdout, ev)
+	if s.saved >= 0 && s.saved == s.opt.Steps() {
+		return s.save(ptr(ev.Precision()))
+	}
+	return nil
+}
+
+func ptr(x float64) *float64 { return &x }
+
+// step runs one update on a batch, whole or in the browser's shards (-exact).
+func (s *session) step(images []float32, labels []uint8) float32 {
+	if s.rep != nil {
+		return s.rep.Step(images, labels)
+	}
+	return s.tr.Step(images, labels)
+}

@@ -1,0 +1,9 @@
+// Command worker is the training Web Worker (web/worker.wasm), started by assets/worker.js. It
+// owns the dataset and the engine; the page drives it with wasm's messages.
+package main
+
+import "cifar10/wasm/worker"
+
+func main() {
+	worker.Run()
+}

@@ -1,0 +1,36 @@
+package nn
+
+// denseLayer is a fully connected layer y = relu?(x·W + b) with W stored [in, out] as TensorFlow
+// stores it. Its input is the previous activation flattened in (h, w, c) order, which is the
+// NHWC memory order, so flattening costs nothing.
+type denseLayer struct {
+	r       *runner
+	w, b    *Param
+	in, out int
+	relu    bool
+	db      colSummer
+}
+
+func newDenseLayer(l LayerSpec, in [3]int, w, b *Param, r *runner) *denseLayer {
+	d := &denseLayer{r: r, w: w, b: b, in: in[0] * in[1] * in[2], out: l.Out, relu: l.ReLU}
+	d.db = newColSummer(d.out)
+	return d
+}
+
+func (d *denseLayer) forward(x, y []float32, n int) {
+	y = y[:n*d.out]
+	d.r.gemm.Mul(false, false, n, d.out, d.in, x, d.in, d.w.Data(), d.out, y, d.out, false)
+	biasReLU(y, d.b.Data(), d.relu)
+}
+
+func (d *denseLayer) backward(x, y, dy, dx []float32, n int) {
+	dy = dy[:n*d.out]
+	if d.relu {
+		reluMask(dy, y)
+	}
+	d.db.sum(d.b.GradData(), dy, n, 1)
+	d.r.gemm.Mul(true, false, d.in, d.out, n, x, d.in, dy, d.out, d.w.GradData(), d.out, false)
+	if dx != nil {
+		d.r.gemm.Mul(false, true, n, d.in, d.out, dy, d.out, d.w.Data(), d.out, dx, d.in, false)
+	}
+}

@@ -1,0 +1,26 @@
+//go:build !goexperiment.simd || !(amd64 || wasm)
+
+package nn
+
+// Without GOEXPERIMENT=simd the portable kernels are the kernels.
+
+func biasReLU(y, b []float32, relu bool) { biasReLUGo(y, b, relu) }
+func reluMask(dy, y []float32)           { reluMaskGo(dy, y) }
+func addRows(acc, x []float32)           { addRowsGo(acc, x) }
+func poolRoute(dx, x, y, g []float32)    { poolRouteGo(dx, x, y, g) }
+
+func poolMax(dst, x []float32, cells []int, relu bool) { poolMaxGo(dst, x, cells, relu) }
+
+func lrnForward(x, y, s, pad []float32, r int, bias, alpha, beta float32) {
+	lrnForwardGo(x, y, s, pad, r, bias, alpha, beta)
+}
+
+func lrnBackward(x, y, s, dy, dx, pad []float32, r int, k, beta float32) {
+	lrnBackwardGo(x, y, s, dy, dx, pad, r, k, beta)
+}
+
+func adamUpdate(w, g, m, v []float32, alpha, c1, c2, eps float32) {
+	adamUpdateGo(w, g, m, v, alpha, c1, c2, eps)
+}
+
+func momentumUpdate(w, g, acc []float32, lr, mom float32) { momentumUpdateGo(w, g, acc, lr, mom) }

@@ -1,0 +1,40 @@
+package nn
+
+// momentum is tf.train.MomentumOptimizer (use_nesterov false) as TF's ApplyMomentum kernel
+// computes it, in float32: accum = accum*momentum + g; w -= accum*lr.
+type momentum struct {
+	cfg    OptimizerConfig
+	params []*Param
+	accum  []*Param
+	t      int64
+}
+
+func newMomentum(cfg OptimizerConfig, params []*Param) *momentum {
+	return &momentum{cfg: cfg, params: params, accum: slotsFor(params, "Momentum")}
+}
+
+// Config, SetLearningRate, Steps, SetSteps and Slots implement Optimizer (documented there).
+func (o *momentum) Config() OptimizerConfig    { return o.cfg }
+func (o *momentum) SetLearningRate(lr float64) { o.cfg.LR = lr }
+func (o *momentum) Steps() int64               { return o.t }
+func (o *momentum) SetSteps(t int64)           { o.t = t }
+func (o *momentum) Slots() []*Param            { return o.accum }
+
+// Apply performs one momentum update of every parameter.
+func (o *momentum) Apply() {
+	lr, mom := float32(o.cfg.LR), float32(o.cfg.Momentum)
+	for i, p := range o.params {
+		momentumUpdate(p.Data(), p.GradData(), o.accum[i].Data(), lr, mom)
+	}
+	o.t++
+}
+
+// momentumUpdateGo is one TF momentum update of w.
+func momentumUpdateGo(w, g, acc []float32, lr, mom float32) {
+	g, acc = g[:len(w)], acc[:len(w)]
+	for i, gi := range g {
+		a := acc[i]*mom + gi
+		acc[i] = a
+		w[i] -= a * lr
+	}
+}

@@ -1,0 +1,76 @@
+package nn
+
+import (
+	"fmt"
+)
+
+// Optimizer updates parameters from their gradients, TensorFlow 1.x style. Its state (slots and
+// the update count) is exposed as named tensors so a checkpoint can save and restore it exactly.
+type Optimizer interface {
+	// Config returns the hyperparameters (with the current learning rate).
+	Config() OptimizerConfig
+	// SetLearningRate changes the learning rate for the following updates.
+	SetLearningRate(lr float64)
+	// Steps is the number of updates applied so far (TensorFlow's global_step).
+	Steps() int64
+	// SetSteps restores the update count, e.g. from a checkpoint; Adam's bias correction
+	// depends on it.
+	SetSteps(t int64)
+	// Apply performs one update of every parameter from its Grad.
+	Apply()
+	// Slots lists the optimizer's state tensors, named like TensorFlow's
+	// ("<param>/Adam", "<param>/Adam_1" or "<param>/Momentum"), in parameter order.
+	Slots() []*Param
+}
+
+// NewOptimizer returns the optimizer that cfg describes, bound to params (it keeps one set of
+// slots per parameter, zeroed).
+func NewOptimizer(cfg OptimizerConfig, params []*Param) (Optimizer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch cfg.Kind {
+	case OptAdam:
+		return newAdam(cfg, params), nil
+	default:
+		return newMomentum(cfg, params), nil
+	}
+}
+
+// Validate reports a hyperparameter outside its meaningful range, naming it.
+func (c OptimizerConfig) Validate() error {
+	bad := func(field string, v float64, want string) error {
+		return fmt.Errorf("nn: optimizer %q: %s = %g, want %s", c.Kind, field, v, want)
+	}
+	if !(c.LR > 0) {
+		return bad("lr", c.LR, "> 0")
+	}
+	switch c.Kind {
+	case OptAdam:
+		if !(c.Beta1 >= 0 && c.Beta1 < 1) {
+			return bad("beta1", c.Beta1, "in [0, 1)")
+		}
+		if !(c.Beta2 >= 0 && c.Beta2 < 1) {
+			return bad("beta2", c.Beta2, "in [0, 1)")
+		}
+		if !(c.Epsilon > 0) {
+			return bad("epsilon", c.Epsilon, "> 0")
+		}
+	case OptMomentum:
+		if !(c.Momentum >= 0) {
+			return bad("momentum", c.Momentum, ">= 0")
+		}
+	default:
+		return fmt.Errorf("nn: unknown optimizer kind %q (want %q or %q)", c.Kind, OptAdam, OptMomentum)
+	}
+	return nil
+}
+
+// slotsFor allocates one zeroed slot per parameter, named "<param>/<suffix>".
+func slotsFor(params []*Param, suffix string) []*Param {
+	out := make([]*Param, len(params))
+	for i, p := range params {
+		out[i] = newParam(p.Name+"/"+suffix, p.Shape(), 0, false)
+	}
+	return out
+}

@@ -1,0 +1,178 @@
+package nn
+
+import "math"
+
+// Float64 reference implementations of every layer, written directly from TensorFlow's
+// definitions with plain loops (independent of the engine's im2col, window tables and kernels).
+// The tests differentiate them numerically to check the engine's backward passes.
+
+// samePad returns TF's SAME output size and padding before for one axis.
+func samePad(in, k, stride int) (out, before int) {
+	out = (in + stride - 1) / stride
+	total := max((out-1)*stride+k-in, 0)
+	return out, total / 2
+}
+
+// conv64 is tf.nn.conv2d(x, w, strides 1, "SAME") + b, with optional ReLU, NHWC / HWIO.
+func conv64(x []float64, n, h, w, c int, wt, b []float64, k, o int, relu bool) []float64 {
+	_, ph := samePad(h, k, 1)
+	_, pw := samePad(w, k, 1)
+	y := make([]float64, n*h*w*o)
+	for e := 0; e < n; e++ {
+		for oy := 0; oy < h; oy++ {
+			for ox := 0; ox < w; ox++ {
+				for j := 0; j < o; j++ {
+					s := b[j]
+					for kh := 0; kh < k; kh++ {
+						for kw := 0; kw < k; kw++ {
+							iy, ix := oy+kh-ph, ox+kw-pw
+							if iy < 0 || iy >= h || ix < 0 || ix >= w {
+								continue
+							}
+							for i := 0; i < c; i++ {
+								s += x[((e*h+iy)*w+ix)*c+i] * wt[((kh*k+kw)*c+i)*o+j]
+							}
+						}
+					}
+					if relu {
+						s = math.Max(s, 0)
+					}
+					y[((e*h+oy)*w+ox)*o+j] = s
+				}
+			}
+		}
+	}
+	return y
+}
+
+// pool64 is tf.nn.max_pool(x, k, stride, "SAME") with an optional ReLU before it.
+func pool64(x []float64, n, h, w, c, k, stride int, relu bool) []float64 {
+	oh, ph := samePad(h, k, stride)
+	ow, pw := samePad(w, k, stride)
+	y := make([]float64, n*oh*ow*c)
+	for e := 0; e < n; e++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				for ch := 0; ch < c; ch++ {
+					m := math.Inf(-1)
+					for dy := 0; dy < k; dy++ {
+						for dx := 0; dx < k; dx++ {
+							iy, ix := oy*stride+dy-ph, ox*stride+dx-pw
+							if iy < 0 || iy >= h || ix < 0 || ix >= w {
+								continue // padding never wins
+							}
+							v := x[((e*h+iy)*w+ix)*c+ch]
+							if relu {
+								v = math.Max(v, 0)
+							}
+							m = math.Max(m, v)
+						}
+					}
+					y[((e*oh+oy)*ow+ox)*c+ch] = m
+				}
+			}
+		}
+	}
+	return y
+}
+
+// lrn64 is tf.nn.lrn over the last axis of rows of c channels.
+func lrn64(x []float64, c, r int, bias, alpha, beta float64) []float64 {
+	y := make([]float64, len(x))
+	for p := 0; p < len(x)/c; p++ {
+		for j := 0; j < c; j++ {
+			s := 0.0
+			for i := max(0, j-r); i <= min(c-1, j+r); i++ {
+				s += x[p*c+i] * x[p*c+i]
+			}
+			y[p*c+j] = x[p*c+j] / math.Pow(bias+alpha*s, beta)
+		}
+	}
+	return y
+}
+
+// dense64 is x·W + b with optional ReLU, W [in, out].
+func dense64(x []float64, n, in int, wt, b []float64, o int, relu bool) []float64 {
+	y := make([]float64, n*o)
+	for e := 0; e < n; e++ {
+		for j := 0; j < o; j++ {
+			s := b[j]
+			for i := 0; i < in; i++ {
+				s += x[e*in+i] * wt[i*o+j]
+			}
+			if relu {
+				s = math.Max(s, 0)
+			}
+			y[e*o+j] = s
+		}
+	}
+	return y
+}
+
+// xent64 is the sum over examples of sparse softmax cross-entropy.
+func xent64(z []float64, labels []uint8, classes int) float64 {
+	total := 0.0
+	for e, lab := range labels {
+		row := z[e*classes : (e+1)*classes]
+		m := math.Inf(-1)
+		for _, v := range row {
+			m = math.Max(m, v)
+		}
+		s := 0.0
+		for _, v := range row {
+			s += math.Exp(v - m)
+		}
+		total += math.Log(s) + m - row[lab]
+	}
+	return total
+}
+
+// model64 runs a whole spec in float64 with the given parameters (by name) and returns the sum of
+// the cross-entropies plus the weight decay, scaled like Trainer.Step's loss (mean over n).
+func model64(spec Spec, params map[string][]float64, x []float64, labels []uint8) float64 {
+	n := len(labels)
+	in := spec.Input
+	for _, l := range spec.Layers {
+		switch l.Kind {
+		case KindConv:
+			x = conv64(x, n, in[0], in[1], in[2], params[l.Name+"/weights"], params[l.Name+"/biases"], l.Size, l.Out, l.ReLU)
+			in[2] = l.Out
+		case KindMaxPool:
+			x = pool64(x, n, in[0], in[1], in[2], l.Size, l.Stride, false)
+			in[0], _ = samePad(in[0], l.Size, l.Stride)
+			in[1], _ = samePad(in[1], l.Size, l.Stride)
+		case KindLRN:
+			x = lrn64(x, in[2], l.Radius, l.Bias, l.Alpha, l.Beta)
+		case KindDense:
+			x = dense64(x, n, in[0]*in[1]*in[2], params[l.Name+"/weights"], params[l.Name+"/biases"], l.Out, l.ReLU)
+			in = [3]int{1, 1, l.Out}
+		}
+	}
+	loss := xent64(x, labels, spec.Classes) / float64(n)
+	for _, l := range spec.Layers {
+		if w := params[l.Name+"/weights"]; w != nil {
+			s := 0.0
+			for _, v := range w {
+				s += v * v
+			}
+			loss += l.WeightDecay * s / 2
+		}
+	}
+	return loss
+}
+
+func to64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
+
+func dot64(a []float64, b []float32) float64 {
+	s := 0.0
+	for i, v := range a {
+		s += v * float64(b[i])
+	}
+	return s
+}

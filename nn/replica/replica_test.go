@@ -1,0 +1,277 @@
+package replica
+
+import (
+	"math"
+	"testing"
+
+	"cifar10/nn"
+	"cifar10/nn/cifar"
+	"cifar10/nn/cifar/cifartest"
+	"cifar10/nn/gemm"
+	"cifar10/nn/shard"
+)
+
+// randomSet makes n random CIFAR-10 images with random labels.
+func randomSet(seed uint64, n int) *cifar.Set {
+	return cifartest.Random(n, seed, 7)
+}
+
+// smallSpec is a fast model with every layer kind, on 12x12 crops.
+func smallSpec() nn.Spec {
+	return nn.Spec{
+		Name: "small", Input: [3]int{12, 12, 3}, Classes: 10,
+		Layers: []nn.LayerSpec{
+			{Kind: nn.KindConv, Name: "conv1", Size: 3, Out: 8, ReLU: true, Stddev: 0.1},
+			{Kind: nn.KindMaxPool, Name: "pool1", Size: 3, Stride: 2},
+			{Kind: nn.KindLRN, Name: "norm1", Radius: 2, Bias: 1, Alpha: 0.001, Beta: 0.75},
+			{Kind: nn.KindDense, Name: "local3", Out: 16, ReLU: true, Stddev: 0.05, BiasInit: 0.1, WeightDecay: 0.004},
+			{Kind: nn.KindDense, Name: "softmax_linear", Out: 10, Stddev: 0.1, WeightDecay: 0.004},
+		},
+		Optimizer: nn.DefaultAdam(),
+	}
+}
+
+// group is workers replicas of one run, trained in one process the way the browser's workers
+// train: each computes its shards, the published sums are exchanged, each applies.
+type group struct {
+	replicas []*Replica
+	samplers []*cifar.Sampler
+	batch    int
+	losses   []float32 // every step's loss
+}
+
+func newGroup(t testing.TB, spec nn.Spec, set *cifar.Set, seed uint64, batch, workers int) *group {
+	g := &group{batch: batch}
+	for w := range workers {
+		m, err := nn.NewModel(spec, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, err := nn.NewOptimizer(spec.Optimizer, m.Params())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Made alone, then joined to the group, as the browser's workers do.
+		r, err := New(m, opt, batch, 1, 0, 1)
+		if err == nil {
+			err = r.SetWorkers(workers, w)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.Close)
+		g.replicas = append(g.replicas, r)
+		g.samplers = append(g.samplers, cifar.NewSampler(set, seed, spec.Input[0]))
+	}
+	return g
+}
+
+func (g *group) step(t testing.TB, step int) {
+	published := map[shard.Node][]float32{}
+	var losses []float32
+	for w, r := range g.replicas {
+		sp := g.samplers[w]
+		r.Compute(func(first, count int, images []float32, labels []uint8) {
+			sp.Fill(int64(step*g.batch+first), count, images, labels)
+		})
+		for i, n := range r.Nodes() {
+			published[n] = r.NodeSum(i)
+		}
+		losses = append(losses, r.Losses()...)
+	}
+	others := func(n shard.Node, dst []float32, add bool) bool {
+		v, ok := published[n]
+		switch {
+		case !ok:
+		case add:
+			shard.AddTo(dst, v)
+		default:
+			copy(dst, v)
+		}
+		return ok
+	}
+	var loss float32
+	for w, r := range g.replicas {
+		l := r.Apply(others, losses)
+		if w > 0 && math.Float32bits(l) != math.Float32bits(loss) {
+			t.Fatalf("step %d: worker %d has loss %v, worker 0 %v", step, w, l, loss)
+		}
+		loss = l
+	}
+	g.losses = append(g.losses, loss)
+}
+
+// state is every weight and optimizer slot of replica w, as bits.
+func (g *group) state(w int, opt bool) []float32 {
+	m := g.replicas[w].Model()
+	out := m.CopyValues(make([]float32, m.NumParams()))
+	if opt {
+		for _, s := range g.replicas[w].Trainer().Optimizer().Slots() {
+			out = append(out, s.Data()...)
+		}
+	}
+	return out
+}
+
+func sameBits(a, b []float32) (int, bool) {
+	if len(a) != len(b) {
+		return -1, false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i, false
+		}
+	}
+	return 0, true
+}
+
+// TestWorkersDoNotChangeResults is the property the browser's workers rely on: with the same
+// seed, the tutorial model trained 10 steps at batch 128 by 1, 2, 3 or 4 workers ends with
+// bit-identical weights and optimizer state in every worker, and the same loss at every step.
+// Builds with the slow portable kernels (and -short) train 3 steps instead of 10.
+func TestWorkersDoNotChangeResults(t *testing.T) {
+	steps := 10
+	if k := gemm.KernelName(); testing.Short() || k == "generic" || k == "wasm-plain" {
+		steps = 3
+	}
+	spec, err := nn.Preset("cifar10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := randomSet(1, 300) // 10 steps of 128 cross four epochs
+	var want []float32
+	var wantLosses []float32
+	for workers := 1; workers <= 4; workers++ {
+		g := newGroup(t, spec, set, 5, 128, workers)
+		for s := range steps {
+			g.step(t, s)
+		}
+		for w := range workers {
+			got := g.state(w, true)
+			if want == nil {
+				want, wantLosses = got, g.losses
+				continue
+			}
+			if i, ok := sameBits(got, want); !ok {
+				t.Fatalf("%d workers: worker %d's state differs from one worker's at %d: %v vs %v", workers, w, i, got[i], want[i])
+			}
+		}
+		if i, ok := sameBits(g.losses, wantLosses); !ok {
+			t.Fatalf("%d workers: loss of step %d is %v, one worker's %v", workers, i, g.losses[i], wantLosses[i])
+		}
+	}
+	t.Logf("losses: %v", wantLosses)
+}
+
+// TestUnevenShards: a batch of 100 (6 shards of 16 or 17) on up to 8 workers, some with no
+// shard at all, still gives one worker's bits.
+func TestUnevenShards(t *testing.T) {
+	set := randomSet(2, 90)
+	var want []float32
+	for _, workers := range []int{1, 4, 5, 8} {
+		g := newGroup(t, smallSpec(), set, 3, 100, workers)
+		for s := range 4 {
+			g.step(t, s)
+		}
+		for w := range workers {
+			got := g.state(w, true)
+			if want == nil {
+				want = got
+			} else if i, ok := sameBits(got, want); !ok {
+				t.Fatalf("%d workers: worker %d differs at %d", workers, w, i)
+			}
+		}
+	}
+}
+
+// TestOneShardIsTrainerStep: below 32 examples a batch is one shard, and a replica's step is
+// exactly nn's Trainer.Step (so small-batch runs did not change when sharding came).
+func TestOneShardIsTrainerStep(t *testing.T) {
+	spec := smallSpec()
+	set := randomSet(3, 50)
+	for _, batch := range []int{1, 16, 31} {
+		g := newGroup(t, spec, set, 4, batch, 1)
+		m, _ := nn.NewModel(spec, 4)
+		opt, _ := nn.NewOptimizer(spec.Optimizer, m.Params())
+		tr, _ := nn.NewTrainer(m, opt, batch, 1)
+		sp := cifar.NewSampler(set, 4, 12)
+		images, labels := make([]float32, batch*m.InputSize()), make([]uint8, batch)
+		for s := range 5 {
+			g.step(t, s)
+			sp.Fill(int64(s*batch), batch, images, labels)
+			if l := tr.Step(images, labels); math.Float32bits(l) != math.Float32bits(g.losses[s]) {
+				t.Fatalf("batch %d step %d: Trainer.Step loss %v, replica %v", batch, s, l, g.losses[s])
+			}
+		}
+		if i, ok := sameBits(g.state(0, false), m.CopyValues(make([]float32, m.NumParams()))); !ok {
+			t.Fatalf("batch %d: weights differ at %d", batch, i)
+		}
+	}
+}
+
+// TestShardedStepIsTheBatchStep: sharding regroups additions only, so a sharded step of 128
+// lands within rounding of nn's whole-batch step (same loss, same update).
+func TestShardedStepIsTheBatchStep(t *testing.T) {
+	spec := smallSpec()
+	set := randomSet(4, 200)
+	g := newGroup(t, spec, set, 6, 128, 2)
+	m, _ := nn.NewModel(spec, 6)
+	opt, _ := nn.NewOptimizer(spec.Optimizer, m.Params())
+	tr, _ := nn.NewTrainer(m, opt, 128, 1)
+	images, labels := make([]float32, 128*m.InputSize()), make([]uint8, 128)
+	cifar.NewSampler(set, 6, 12).Fill(0, 128, images, labels)
+	whole := tr.Step(images, labels)
+	g.step(t, 0)
+	if math.Abs(float64(whole-g.losses[0])) > 1e-5*float64(whole) {
+		t.Errorf("sharded loss %v, whole batch %v", g.losses[0], whole)
+	}
+	got, want := g.state(0, false), m.CopyValues(make([]float32, m.NumParams()))
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); d > 1e-6 {
+			t.Fatalf("weight %d: sharded %v, whole batch %v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestStepMatchesGroup: Step, the native trainer's call, is one worker computing every shard.
+func TestStepMatchesGroup(t *testing.T) {
+	spec := smallSpec()
+	set := randomSet(5, 100)
+	g := newGroup(t, spec, set, 8, 64, 3)
+	m, _ := nn.NewModel(spec, 8)
+	opt, _ := nn.NewOptimizer(spec.Optimizer, m.Params())
+	r, err := New(m, opt, 64, 1, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sp := cifar.NewSampler(set, 8, 12)
+	images, labels := make([]float32, 64*m.InputSize()), make([]uint8, 64)
+	for s := range 3 {
+		g.step(t, s)
+		sp.Fill(int64(s*64), 64, images, labels)
+		if l := r.Step(images, labels); math.Float32bits(l) != math.Float32bits(g.losses[s]) {
+			t.Fatalf("step %d: Step loss %v, group %v", s, l, g.losses[s])
+		}
+	}
+	if i, ok := sameBits(g.state(0, true), append(m.CopyValues(make([]float32, m.NumParams())), slots(r)...)); !ok {
+		t.Fatalf("state differs at %d", i)
+	}
+}
+
+func slots(r *Replica) []float32 {
+	var out []float32
+	for _, s := range r.Trainer().Optimizer().Slots() {
+		out = append(out, s.Data()...)
+	}
+	return out
+}
+
+func TestNewRejects(t *testing.T) {
+	m, _ := nn.NewModel(smallSpec(), 1)
+	for _, c := range [][3]int{{0, 1, 0}, {16, 0, 0}, {16, 2, 2}, {16, 2, -1}} {
+		if _, err := New(m, nil, c[0], c[1], c[2], 1); err == nil {
+			t.Errorf("New(batch %d, worker %d of %d) accepted", c[0], c[2], c[1])
+		}
+	}
+}

@@ -1,0 +1,226 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Layer kinds understood by the engine. A dense layer flattens its input in (h, w, c) order,
+// which is TensorFlow's reshape of an NHWC tensor, so no separate flatten layer is needed.
+const (
+	KindConv    = "conv"    // 2-D convolution, stride 1, SAME padding, plus bias
+	KindMaxPool = "maxpool" // max pooling, SAME padding
+	KindLRN     = "lrn"     // local response normalization across channels (tf.nn.lrn)
+	KindDense   = "dense"   // fully connected layer, y = x·W + b
+)
+
+// LayerSpec declares one layer. Only the fields that matter for its Kind are used; the rest stay
+// zero and are omitted from JSON, so a spec reads like the tutorial's layer list.
+type LayerSpec struct {
+	Kind string `json:"kind"`
+	// Name prefixes the layer's parameters ("<name>/weights", "<name>/biases").
+	Name string `json:"name"`
+	// Size is the kernel side (conv) or the window side (maxpool).
+	Size int `json:"size,omitempty"`
+	// Stride is the pooling stride; convolutions always use stride 1.
+	Stride int `json:"stride,omitempty"`
+	// Out is the number of output channels (conv) or units (dense).
+	Out int `json:"out,omitempty"`
+	// ReLU applies max(0, x) after the bias.
+	ReLU bool `json:"relu,omitempty"`
+	// Stddev is the standard deviation of the truncated-normal weight initialization.
+	Stddev float64 `json:"stddev,omitempty"`
+	// BiasInit is the constant initial value of the biases.
+	BiasInit float64 `json:"bias_init,omitempty"`
+	// WeightDecay is wd in wd*sum(w²)/2 added to the loss for the weights (never the biases).
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	// Radius, Bias, Alpha and Beta are tf.nn.lrn's depth_radius, bias, alpha and beta:
+	// out[c] = in[c] / (Bias + Alpha*sum_{|c'-c|<=Radius} in[c']²)^Beta.
+	Radius int     `json:"radius,omitempty"`
+	Bias   float64 `json:"bias,omitempty"`
+	Alpha  float64 `json:"alpha,omitempty"`
+	Beta   float64 `json:"beta,omitempty"`
+}
+
+// Spec declares a whole model: input shape, layers, number of classes and the default optimizer.
+// It is plain data (JSON-serialisable) so that checkpoints and the UI can carry it.
+type Spec struct {
+	Name string `json:"name"`
+	// Input is the shape of one example, [height, width, channels] (HWC).
+	Input [3]int `json:"input"`
+	// Classes is the number of outputs of the last (dense) layer.
+	Classes   int             `json:"classes"`
+	Layers    []LayerSpec     `json:"layers"`
+	Optimizer OptimizerConfig `json:"optimizer"`
+}
+
+// Optimizer kinds.
+const (
+	OptAdam     = "adam"     // tf.train.AdamOptimizer (TF1 form)
+	OptMomentum = "momentum" // tf.train.MomentumOptimizer (not Nesterov)
+)
+
+// OptimizerConfig holds an optimizer's hyperparameters. Fields that do not apply to Kind are
+// ignored. Values are float64 for JSON; the update itself runs in float32 like TensorFlow.
+type OptimizerConfig struct {
+	Kind     string  `json:"kind"`
+	LR       float64 `json:"lr"`
+	Beta1    float64 `json:"beta1,omitempty"`
+	Beta2    float64 `json:"beta2,omitempty"`
+	Epsilon  float64 `json:"epsilon,omitempty"`
+	Momentum float64 `json:"momentum,omitempty"`
+}
+
+// DefaultAdam is the tutorial's optimizer: Adam with TensorFlow's defaults and learning rate 1e-3.
+func DefaultAdam() OptimizerConfig {
+	return OptimizerConfig{Kind: OptAdam, LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}
+}
+
+// DefaultMomentum is SGD with momentum as the cs231n notes recommend it for this kind of network.
+func DefaultMomentum() OptimizerConfig {
+	return OptimizerConfig{Kind: OptMomentum, LR: 0.01, Momentum: 0.9}
+}
+
+// presets maps a preset name to its constructor; see Preset.
+var presets = map[string]func() Spec{
+	"cifar10": cifar10Spec,
+	"cs231n":  cs231nSpec,
+}
+
+// PresetNames lists the built-in model presets in a stable order, for menus and flags.
+func PresetNames() []string {
+	names := make([]string, 0, len(presets))
+	for n := range presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Preset returns a fresh copy of a built-in model spec: "cifar10" (the TensorFlow tutorial model,
+// the spec's reference) or "cs231n" (three [conv3x3-ReLU, conv3x3-ReLU, maxpool 2x2] blocks).
+func Preset(name string) (Spec, error) {
+	f, ok := presets[name]
+	if !ok {
+		return Spec{}, fmt.Errorf("nn: unknown preset %q (known: %v)", name, PresetNames())
+	}
+	return f(), nil
+}
+
+// cifar10Spec is the TensorFlow 1.x tutorial model; every constant is part of the project spec.
+func cifar10Spec() Spec {
+	const alpha = 0.001 / 9.0
+	return Spec{
+		Name:    "cifar10",
+		Input:   [3]int{24, 24, 3},
+		Classes: 10,
+		Layers: []LayerSpec{
+			{Kind: KindConv, Name: "conv1", Size: 5, Out: 64, ReLU: true, Stddev: 5e-2, BiasInit: 0},
+			{Kind: KindMaxPool, Name: "pool1", Size: 3, Stride: 2},
+			{Kind: KindLRN, Name: "norm1", Radius: 4, Bias: 1, Alpha: alpha, Beta: 0.75},
+			{Kind: KindConv, Name: "conv2", Size: 5, Out: 64, ReLU: true, Stddev: 5e-2, BiasInit: 0.1},
+			// The tutorial calls tf.nn.lrn without depth_radius here, so TF's default 5 applies.
+			{Kind: KindLRN, Name: "norm2", Radius: 5, Bias: 1, Alpha: alpha, Beta: 0.75},
+			{Kind: KindMaxPool, Name: "pool2", Size: 3, Stride: 2},
+			{Kind: KindDense, Name: "local3", Out: 384, ReLU: true, Stddev: 0.04, BiasInit: 0.1, WeightDecay: 0.004},
+			{Kind: KindDense, Name: "local4", Out: 192, ReLU: true, Stddev: 0.04, BiasInit: 0.1, WeightDecay: 0.004},
+			{Kind: KindDense, Name: "softmax_linear", Out: 10, Stddev: 1.0 / 192.0, BiasInit: 0, WeightDecay: 0.004},
+		},
+		Optimizer: DefaultAdam(),
+	}
+}
+
+// cs231nSpec is the deeper network the article sketches: [conv-ReLU, conv-ReLU, pool] x3 on the
+// full 32x32 image, then one fully connected layer. Convolutions use He initialization
+// (stddev sqrt(2/fan_in)); all weights carry a small L2 decay, as usual for SGD training.
+func cs231nSpec() Spec {
+	const wd = 5e-4
+	he := func(k, in int) float64 { return math.Sqrt(2 / float64(k*k*in)) }
+	s := Spec{Name: "cs231n", Input: [3]int{32, 32, 3}, Classes: 10, Optimizer: DefaultMomentum()}
+	in, n := 3, 1
+	for _, out := range []int{32, 64, 128} {
+		for i := 0; i < 2; i++ {
+			s.Layers = append(s.Layers, LayerSpec{Kind: KindConv, Name: fmt.Sprintf("conv%d", n), Size: 3, Out: out,
+				ReLU: true, Stddev: he(3, in), WeightDecay: wd})
+			in = out
+			n++
+		}
+		s.Layers = append(s.Layers, LayerSpec{Kind: KindMaxPool, Name: fmt.Sprintf("pool%d", n/2), Size: 2, Stride: 2})
+	}
+	const fanIn = 4 * 4 * 128
+	s.Layers = append(s.Layers, LayerSpec{Kind: KindDense, Name: "softmax_linear", Out: 10,
+		Stddev: 1 / math.Sqrt(fanIn), WeightDecay: wd})
+	return s
+}
+
+// outShape checks one layer against its input shape and returns its output shape [h, w, c].
+func (l LayerSpec) outShape(in [3]int) ([3]int, error) {
+	bad := func(format string, a ...any) ([3]int, error) {
+		return [3]int{}, fmt.Errorf("nn: layer %q (%s): "+format, append([]any{l.Name, l.Kind}, a...)...)
+	}
+	switch l.Kind {
+	case KindConv:
+		if l.Size < 1 || l.Out < 1 {
+			return bad("size %d and out %d must be positive", l.Size, l.Out)
+		}
+		return [3]int{in[0], in[1], l.Out}, nil
+	case KindMaxPool:
+		if l.Size < 1 || l.Stride < 1 {
+			return bad("size %d and stride %d must be positive", l.Size, l.Stride)
+		}
+		return [3]int{ceilDiv(in[0], l.Stride), ceilDiv(in[1], l.Stride), in[2]}, nil
+	case KindLRN:
+		if l.Radius < 0 || l.Beta < 0 || l.Bias <= 0 || l.Alpha < 0 {
+			return bad("radius %d, bias %g, alpha %g, beta %g out of range", l.Radius, l.Bias, l.Alpha, l.Beta)
+		}
+		return in, nil
+	case KindDense:
+		if l.Out < 1 {
+			return bad("out %d must be positive", l.Out)
+		}
+		return [3]int{1, 1, l.Out}, nil
+	}
+	return bad("unknown kind (want %s, %s, %s or %s)", KindConv, KindMaxPool, KindLRN, KindDense)
+}
+
+// Validate reports the first problem that would stop NewModel from building the spec (an
+// unknown kind, a bad size, duplicate names, a last layer that does not produce the classes),
+// so a spec read from a checkpoint or the UI can be rejected with a clear message.
+func (s Spec) Validate() error {
+	if _, err := s.shapes(); err != nil {
+		return err
+	}
+	return s.Optimizer.Validate()
+}
+
+// shapes validates the layers and returns the output shape of every layer.
+func (s Spec) shapes() ([][3]int, error) {
+	if s.Input[0] < 1 || s.Input[1] < 1 || s.Input[2] < 1 {
+		return nil, fmt.Errorf("nn: spec %q: input shape %v must be positive", s.Name, s.Input)
+	}
+	if len(s.Layers) == 0 {
+		return nil, fmt.Errorf("nn: spec %q has no layers", s.Name)
+	}
+	seen := map[string]bool{}
+	out := make([][3]int, len(s.Layers))
+	in := s.Input
+	for i, l := range s.Layers {
+		if l.Name == "" || seen[l.Name] {
+			return nil, fmt.Errorf("nn: spec %q: layer %d needs a unique name, got %q", s.Name, i, l.Name)
+		}
+		seen[l.Name] = true
+		var err error
+		if in, err = l.outShape(in); err != nil {
+			return nil, err
+		}
+		out[i] = in
+	}
+	last := s.Layers[len(s.Layers)-1]
+	if last.Kind != KindDense || last.ReLU || last.Out != s.Classes {
+		return nil, fmt.Errorf("nn: spec %q: the last layer must be a dense layer without ReLU and with %d outputs (the classes); got %s %q with %d", s.Name, s.Classes, last.Kind, last.Name, last.Out)
+	}
+	return out, nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -1,0 +1,222 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+)
+
+// Trainer runs a Model on batches: forward, loss, backward and the optimizer update. It owns all
+// memory that depends on the batch size (activations, their gradients, layer caches), allocated
+// once in NewTrainer, so steps allocate nothing. A Trainer is used by one goroutine at a time;
+// it may use more threads internally (see NewTrainer).
+type Trainer struct {
+	model  *Model
+	opt    Optimizer
+	batch  int
+	r      *runner
+	layers []layer
+	acts   [][]float32 // acts[i]: output of layer i
+	grads  [][]float32 // grads[i]: gradient of the loss with respect to acts[i]
+	xent   *softmaxXent
+	input  []float32 // the images of the last forward (the caller's slice)
+	loss   float64   // cross-entropy sum of the last forward
+}
+
+// NewTrainer prepares m for batches of up to batch examples, computing with threads threads
+// (natively runtime.NumCPU(); in the browser 1). Results are identical for any thread count.
+// opt may be nil for a trainer that only evaluates.
+func NewTrainer(m *Model, opt Optimizer, batch, threads int) (*Trainer, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("nn: trainer for %s: batch size %d must be positive", m.spec.Name, batch)
+	}
+	t := &Trainer{model: m, opt: opt, batch: batch, r: newRunner(threads)}
+	// The worker goroutines reference the runner, never the trainer, so an abandoned trainer
+	// becomes unreachable and this stops them even without Close.
+	runtime.AddCleanup(t, (*runner).close, t.r)
+	layers := m.spec.Layers
+	in := m.spec.Input
+	for i, l := range layers {
+		// A ReLU convolution followed by a max pool leaves the ReLU to the pool (they commute).
+		reluHere := l.ReLU && !(l.Kind == KindConv && i+1 < len(layers) && layers[i+1].Kind == KindMaxPool)
+		reluFromPrev := l.Kind == KindMaxPool && i > 0 && layers[i-1].Kind == KindConv && layers[i-1].ReLU
+		ly, err := t.newLayer(l, in, m.shapes[i], m.layer[i], reluHere || reluFromPrev, i > 0)
+		if err != nil {
+			return nil, err
+		}
+		size := batch * m.shapes[i][0] * m.shapes[i][1] * m.shapes[i][2]
+		t.layers = append(t.layers, ly)
+		t.acts = append(t.acts, make([]float32, size))
+		t.grads = append(t.grads, make([]float32, size))
+		in = m.shapes[i]
+	}
+	t.xent = newSoftmaxXent(m.spec.Classes, batch)
+	return t, nil
+}
+
+// newLayer builds one layer; relu says whether this layer applies a ReLU, needDx whether its
+// input gradient is needed (not for the first layer, whose input is the images).
+func (t *Trainer) newLayer(l LayerSpec, in, out [3]int, ps []*Param, relu, needDx bool) (layer, error) {
+	switch l.Kind {
+	case KindConv:
+		return newConvLayer(l, in, ps[0], ps[1], t.batch, t.r, relu, needDx), nil
+	case KindMaxPool:
+		return newPoolLayer(l, in, out, t.r, relu), nil
+	case KindLRN:
+		return newLRNLayer(l, in, t.batch, t.r), nil
+	case KindDense:
+		return newDenseLayer(l, in, ps[0], ps[1], t.r), nil
+	}
+	return nil, fmt.Errorf("nn: layer %q: unknown kind %q", l.Name, l.Kind)
+}
+
+// Close stops the trainer's worker goroutines now rather than when the garbage collector finds
+// the trainer unreachable; the trainer must not be used afterwards.
+func (t *Trainer) Close() { t.r.close() }
+
+// Model returns the model being trained.
+func (t *Trainer) Model() *Model { return t.model }
+
+// Optimizer returns the optimizer (nil for an evaluation-only trainer).
+func (t *Trainer) Optimizer() Optimizer { return t.opt }
+
+// Batch is the largest number of examples per call.
+func (t *Trainer) Batch() int { return t.batch }
+
+// Step trains on one batch: gradients of the mean cross-entropy plus weight decay, then one
+// optimizer update. It returns the total loss (cross-entropy + decay) before the update, the
+// figure the tutorial logs.
+func (t *Trainer) Step(images []float32, labels []uint8) float32 {
+	xent := t.Gradients(images, labels, 1/float32(len(labels)))
+	decay := t.WeightDecay()
+	t.Apply()
+	return xent + decay
+}
+
+// Gradients runs forward and backward on len(labels) examples and sets every parameter's Grad
+// to the gradient of scale * (sum of the examples' cross-entropies); it returns that scaled sum.
+// Use scale 1/n for a whole batch of n; a worker holding a shard of a batch of B uses 1/B, so
+// that the shards' gradients and losses add up to the batch mean. Weight decay is not included:
+// add it once, after summing, with WeightDecay.
+func (t *Trainer) Gradients(images []float32, labels []uint8, scale float32) float32 {
+	n := len(labels)
+	t.forward(images, n)
+	last := len(t.layers) - 1
+	t.loss = t.xent.forward(t.acts[last], labels)
+	t.xent.backward(t.grads[last], labels, scale)
+	for i := last; i >= 0; i-- {
+		x := t.input
+		var dx []float32
+		if i > 0 {
+			x, dx = t.acts[i-1], t.grads[i-1]
+		}
+		t.layers[i].backward(x, t.acts[i], t.grads[i], dx, n)
+	}
+	return float32(t.loss * float64(scale))
+}
+
+// WeightDecay adds the L2 decay terms wd*w to the gradients of every decayed parameter and
+// returns the decay loss, sum of wd*sum(w²)/2 (tf.nn.l2_loss times wd), summed in float64.
+func (t *Trainer) WeightDecay() float32 {
+	total := 0.0
+	for _, p := range t.model.params {
+		if p.Decay == 0 {
+			continue
+		}
+		total += float64(p.Decay) * sumSquares(p.Data()) / 2
+		addScaled(p.GradData(), p.Data(), p.Decay)
+	}
+	return float32(total)
+}
+
+// DecayLoss returns the weight-decay part of the loss without touching the gradients.
+func (t *Trainer) DecayLoss() float32 {
+	total := 0.0
+	for _, p := range t.model.params {
+		if p.Decay != 0 {
+			total += float64(p.Decay) * sumSquares(p.Data()) / 2
+		}
+	}
+	return float32(total)
+}
+
+// Apply updates the parameters from their current gradients with the optimizer.
+func (t *Trainer) Apply() {
+	if t.opt == nil {
+		panic("nn: Trainer.Apply without an optimizer")
+	}
+	t.opt.Apply()
+}
+
+// Logits runs the model on len(images)/InputSize examples and returns their logits
+// (examples x classes). The slice is the trainer's own and is overwritten by the next call.
+func (t *Trainer) Logits(images []float32) []float32 {
+	n := len(images) / t.model.InputSize()
+	t.forward(images, n)
+	return t.acts[len(t.acts)-1][:n*t.model.spec.Classes]
+}
+
+// Probabilities is Logits followed by a softmax per example: the class probabilities for
+// "classify my own image". The slice is overwritten by the next call.
+func (t *Trainer) Probabilities(images []float32) []float32 {
+	z := t.Logits(images)
+	c := t.model.spec.Classes
+	for i := 0; i+c <= len(z); i += c {
+		softmax(z[i : i+c])
+	}
+	return z
+}
+
+// forward runs every layer on n examples of images.
+func (t *Trainer) forward(images []float32, n int) {
+	if n < 1 || n > t.batch || len(images) != n*t.model.InputSize() {
+		panic(fmt.Sprintf("nn: %d examples with %d input floats; want 1..%d examples of %d floats", n, len(images), t.batch, t.model.InputSize()))
+	}
+	t.input = images
+	x := images
+	for i, l := range t.layers {
+		l.forward(x, t.acts[i], n)
+		x = t.acts[i]
+	}
+}
+
+// activation returns layer name's output for the last forward (tests compare it with TF).
+func (t *Trainer) activation(name string) []float32 {
+	for i, l := range t.model.spec.Layers {
+		if l.Name == name {
+			return t.acts[i]
+		}
+	}
+	return nil
+}
+
+func sumSquares(x []float32) float64 {
+	s := 0.0
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	return s
+}
+
+// addScaled sets dst += a*x.
+func addScaled(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] += a * v
+	}
+}
+
+// softmax replaces z by its softmax (in float64 internally).
+func softmax(z []float32) {
+	m := z[0]
+	for _, v := range z {
+		m = max(m, v)
+	}
+	sum := 0.0
+	for _, v := range z {
+		sum += math.Exp(float64(v) - float64(m))
+	}
+	for i, v := range z {
+		z[i] = float32(math.Exp(float64(v)-float64(m)) / sum)
+	}
+}

@@ -1,0 +1,142 @@
+//go:build js && wasm
+
+package wasm
+
+import (
+	"errors"
+	"fmt"
+	"syscall/js"
+)
+
+// DB is a small key-value view of one IndexedDB database: named object stores with
+// out-of-line string keys. It is what keeps the dataset (and later the checkpoints) in the
+// browser across visits. Each call is its own transaction and waits for it to commit, so a
+// value is durable when Put returns, and nothing else is awaited inside a transaction (they
+// auto-commit when control returns to the event loop).
+type DB struct {
+	db js.Value
+}
+
+// OpenDB opens (creating or upgrading) the database name at version, with the given stores.
+func OpenDB(name string, version int, stores ...string) (*DB, error) {
+	idb := js.Global().Get("indexedDB")
+	if idb.IsUndefined() || idb.IsNull() {
+		return nil, errors.New("this browser context has no IndexedDB")
+	}
+	req := idb.Call("open", name, version)
+	upgrade := js.FuncOf(func(this js.Value, args []js.Value) any {
+		db := req.Get("result")
+		for _, s := range stores {
+			if !db.Get("objectStoreNames").Call("contains", s).Bool() {
+				db.Call("createObjectStore", s)
+			}
+		}
+		return nil
+	})
+	defer upgrade.Release()
+	req.Set("onupgradeneeded", upgrade)
+	blocked := js.FuncOf(func(this js.Value, args []js.Value) any { return nil })
+	defer blocked.Release()
+	req.Set("onblocked", blocked)
+	v, err := wait(req)
+	if err != nil {
+		return nil, fmt.Errorf("opening IndexedDB %q: %w", name, err)
+	}
+	return &DB{db: v}, nil
+}
+
+// Get returns the value under key, or undefined when there is none.
+func (d *DB) Get(store, key string) (js.Value, error) {
+	tx := d.db.Call("transaction", store, "readonly")
+	v, err := wait(tx.Call("objectStore", store).Call("get", key))
+	if err != nil {
+		return js.Undefined(), fmt.Errorf("reading %s/%s from IndexedDB: %w", store, key, err)
+	}
+	return v, nil
+}
+
+// Put stores v under key and returns once the transaction has committed. A full quota comes
+// back as an error naming QuotaExceededError.
+func (d *DB) Put(store, key string, v any) error {
+	tx := d.db.Call("transaction", store, "readwrite")
+	tx.Call("objectStore", store).Call("put", v, key)
+	if err := commit(tx); err != nil {
+		return fmt.Errorf("writing %s/%s to IndexedDB: %w", store, key, err)
+	}
+	return nil
+}
+
+// Delete removes keys from store in one transaction.
+func (d *DB) Delete(store string, keys ...string) error {
+	tx := d.db.Call("transaction", store, "readwrite")
+	os := tx.Call("objectStore", store)
+	for _, k := range keys {
+		os.Call("delete", k)
+	}
+	if err := commit(tx); err != nil {
+		return fmt.Errorf("deleting from IndexedDB %s: %w", store, err)
+	}
+	return nil
+}
+
+// Clear empties store.
+func (d *DB) Clear(store string) error {
+	tx := d.db.Call("transaction", store, "readwrite")
+	tx.Call("objectStore", store).Call("clear")
+	if err := commit(tx); err != nil {
+		return fmt.Errorf("clearing IndexedDB %s: %w", store, err)
+	}
+	return nil
+}
+
+// wait blocks until an IDBRequest succeeds or fails.
+func wait(req js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	done := make(chan result, 1)
+	ok := js.FuncOf(func(this js.Value, args []js.Value) any {
+		done <- result{v: req.Get("result")}
+		return nil
+	})
+	fail := js.FuncOf(func(this js.Value, args []js.Value) any {
+		done <- result{err: JSError(req.Get("error"))}
+		return nil
+	})
+	defer ok.Release()
+	defer fail.Release()
+	req.Set("onsuccess", ok)
+	req.Set("onerror", fail)
+	r := <-done
+	return r.v, r.err
+}
+
+// commit blocks until a transaction completes or aborts. A failed request aborts its
+// transaction, and the abort carries the reason (tx.error: a QuotaExceededError when the
+// quota is full), so complete and abort are the only events waited for; the handlers are
+// detached before they are released, so no later event calls a released function.
+func commit(tx js.Value) error {
+	done := make(chan error, 1)
+	ok := js.FuncOf(func(this js.Value, args []js.Value) any {
+		done <- nil
+		return nil
+	})
+	fail := js.FuncOf(func(this js.Value, args []js.Value) any {
+		e := tx.Get("error")
+		if e.IsNull() || e.IsUndefined() {
+			done <- errors.New("transaction aborted")
+		} else {
+			done <- JSError(e)
+		}
+		return nil
+	})
+	defer ok.Release()
+	defer fail.Release()
+	tx.Set("oncomplete", ok)
+	tx.Set("onabort", fail)
+	err := <-done
+	tx.Set("oncomplete", js.Null())
+	tx.Set("onabort", js.Null())
+	return err
+}

@@ -1,0 +1,39 @@
+//go:build js && wasm
+
+package wasm
+
+import (
+	"errors"
+	"fmt"
+	"syscall/js"
+)
+
+// SendShared posts m with a SharedArrayBuffer: the receiver gets the same memory (Inbound.Shared),
+// not a copy, which is how the dataset and a run's board reach every worker.
+func (p *Port) SendShared(m Message, shared any) error {
+	if _, ok := shared.(js.Value); !ok {
+		return fmt.Errorf("%s message: the shared memory is a %T, not a JavaScript value", m.Type, shared)
+	}
+	b, err := Encode(m)
+	if err != nil {
+		return err
+	}
+	env := map[string]any{"json": string(b), "buffers": []any{}, "shared": shared}
+	p.target.Call("postMessage", env)
+	return nil
+}
+
+// SharedMemory reports whether this context may make SharedArrayBuffers: the page must be
+// cross-origin isolated (the server's COOP and COEP headers).
+func SharedMemory() bool {
+	g := js.Global()
+	return g.Get("crossOriginIsolated").Truthy() && g.Get("SharedArrayBuffer").Type() == js.TypeFunction
+}
+
+// NewShared makes a zeroed SharedArrayBuffer of n bytes.
+func NewShared(n int) (js.Value, error) {
+	if !SharedMemory() {
+		return js.Undefined(), errors.New("this page is not cross-origin isolated, so it has no shared memory")
+	}
+	return js.Global().Get("SharedArrayBuffer").New(n), nil
+}

@@ -1,0 +1,323 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"cifar10/nn"
+	"cifar10/nn/checkpoint"
+	"cifar10/nn/cifar"
+	"cifar10/wasm"
+)
+
+// CheckpointStore keeps checkpoint files with their list entries: IndexedDB in the browser
+// (checkpoints_js.go), a map in tests.
+type CheckpointStore interface {
+	// List returns the entries of the stored checkpoints, in no particular order.
+	List() ([]wasm.CheckpointInfo, error)
+	// Save stores file with its entry and removes the checkpoints in remove, all in one
+	// transaction: afterwards all of it happened or none did. A full quota is
+	// wasm.ErrStorageFull.
+	Save(info wasm.CheckpointInfo, file []byte, remove []string) error
+	// Load returns a stored checkpoint's entry and file.
+	Load(id string) (wasm.CheckpointInfo, []byte, error)
+}
+
+// errNoStore is the reason nothing can be saved when the browser gave the worker no IndexedDB.
+var errNoStore = errors.New("this browser does not let the page keep checkpoints (no IndexedDB)")
+
+// runCheckpoints is a run's checkpoint state.
+type runCheckpoints struct {
+	group string  // run key its checkpoints are stored under; "" until the first save
+	saved int     // step of the newest checkpoint stored, or restored from (nothing newer to save)
+	loss  float32 // the loss of the last step, for the checkpoint's metadata
+	full  bool    // the last save found the storage full: retried when the run resumes
+}
+
+// afterStep records the loss of the step just done and saves a checkpoint when one is due:
+// every SaveEvery steps and at the last step. It returns false when the browser's storage is
+// full and the run has paused (older checkpoints stay; the user makes room and resumes).
+func (e *Engine) afterStep(loss float32) bool {
+	r := e.run
+	r.ckpt.loss = loss
+	every := r.settings.SaveEvery
+	if every <= 0 || (r.step%every != 0 && r.step != r.settings.Steps) {
+		return true
+	}
+	err := e.saveCheckpoint()
+	if !errors.Is(err, wasm.ErrStorageFull) || r.step >= r.settings.Steps {
+		return true
+	}
+	r.ckpt.full = true
+	e.setPhase(wasm.PhasePaused, storageFullReason(r.step))
+	return false
+}
+
+func storageFullReason(step int) string {
+	return fmt.Sprintf("paused at step %d: the browser's storage is full", step)
+}
+
+// retrySave stores the checkpoint a full storage refused, when the user resumes the run that
+// paused for it (having made room). It returns false, with the run still paused, when the
+// storage is still full.
+func (e *Engine) retrySave() bool {
+	r := e.run
+	if !r.ckpt.full {
+		return true
+	}
+	if errors.Is(e.saveCheckpoint(), wasm.ErrStorageFull) {
+		e.postState(storageFullReason(r.step))
+		return false
+	}
+	r.ckpt.full = false
+	return true
+}
+
+// saveBeforeStop saves the state reached when the run is stopped between two checkpoints, as
+// the native trainer does when interrupted.
+func (e *Engine) saveBeforeStop() {
+	r := e.run
+	if r.settings.SaveEvery > 0 && r.step > r.ckpt.saved {
+		e.saveCheckpoint()
+	}
+}
+
+// saveCheckpoint encodes the run's model, optimizer state and data position, stores them with
+// the run's older checkpoints beyond Keep removed in the same transaction, and reports the new
+// entry. A failure is reported too, and returned. Without a store (no IndexedDB) it does
+// nothing: the page, which cannot open IndexedDB either, says so in its checkpoints panel.
+func (e *Engine) saveCheckpoint() error {
+	r := e.run
+	name := "checkpoint " + wasm.CheckpointName(int64(r.step))
+	if e.Checkpoints == nil {
+		return errNoStore
+	}
+	info, data, err := e.encodeRun()
+	if err == nil {
+		err = e.store(info, data, r.settings.Keep)
+	}
+	switch {
+	case errors.Is(err, wasm.ErrStorageFull):
+		e.fail(r.id, wasm.WhereCheckpoint, fmt.Errorf("%s was not saved because the browser's storage for this page is full, so training paused at step %d with every older checkpoint kept: delete some checkpoints, then press Resume", name, r.step))
+	case err != nil:
+		e.fail(r.id, wasm.WhereCheckpoint, fmt.Errorf("%s was not saved: %w", name, err))
+	default:
+		r.ckpt.saved = r.step
+	}
+	return err
+}
+
+// encodeRun makes the checkpoint file of the run's current step and its entry.
+func (e *Engine) encodeRun() (wasm.CheckpointInfo, []byte, error) {
+	r := e.run
+	now := e.Now()
+	if r.ckpt.group == "" {
+		r.ckpt.group = wasm.RunKey(false, now.UnixMilli())
+	}
+	s := r.settings
+	loss := float64(r.ckpt.loss)
+	data, err := checkpoint.Encode(r.model, r.trainer.Optimizer(), checkpoint.Run{
+		Seed: s.Seed, Batch: s.Batch, Examples: int64(r.step) * int64(s.Batch), Time: now, Loss: &loss,
+	})
+	if err != nil {
+		return wasm.CheckpointInfo{}, nil, err
+	}
+	step := int64(r.step)
+	return wasm.CheckpointInfo{
+		ID: wasm.CheckpointID(r.ckpt.group, step), Run: r.ckpt.group, Step: step, Saved: now.UnixMilli(),
+		Size: len(data), Preset: s.Preset, Seed: s.Seed, Batch: s.Batch, LR: s.LR, Loss: &loss,
+		Steps: s.Steps, Resumable: true,
+	}, data, nil
+}
+
+// store saves a file and prunes its group to keep checkpoints, then tells the page.
+func (e *Engine) store(info wasm.CheckpointInfo, data []byte, keep int) error {
+	list, err := e.Checkpoints.List()
+	if err != nil {
+		return err
+	}
+	removed := wasm.PruneCheckpoints(list, info, keep)
+	if err := e.Checkpoints.Save(info, data, removed); err != nil {
+		return err
+	}
+	e.post(wasm.Message{Type: wasm.TypeCheckpoint, Checkpoint: &wasm.CheckpointSaved{Info: info, Removed: removed}})
+	return nil
+}
+
+// restore makes run m.Run from a stored checkpoint: trained on at once when resuming, else
+// kept for evaluation (phase restored). The current run is replaced only once the file has
+// been read, decoded and loaded, so a refused restore changes nothing.
+func (e *Engine) restore(m wasm.Message) {
+	r, reason, err := e.runFromStore(m.Run, *m.Restore)
+	if err == nil {
+		err = e.joinGroup(r) // every worker of a group restores the same file (parallel.go)
+	}
+	if err != nil {
+		e.fail(m.Run, wasm.WhereCheckpoint, err)
+		return
+	}
+	if e.run != nil {
+		e.run.close()
+	}
+	e.run = r
+	r.lastReport = e.Now()
+	s := r.settings
+	e.post(wasm.Message{Type: wasm.TypeState, Run: r.id, State: &wasm.RunState{Phase: r.phase, Step: r.step, Reason: reason, Settings: &s}})
+}
+
+// runFromStore reads, decodes and loads a stored checkpoint into a new run, and says what a
+// run restored for evaluation holds.
+func (e *Engine) runFromStore(id int, req wasm.RestoreRequest) (r *run, restored string, err error) {
+	if e.data == nil {
+		return nil, "", errors.New("the dataset is not loaded yet")
+	}
+	if e.Checkpoints == nil {
+		return nil, "", errNoStore
+	}
+	info, data, err := e.Checkpoints.Load(req.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	ck, err := checkpoint.Decode(data, info.Preset)
+	if err == nil {
+		r, err = runFromCheckpoint(id, ck, req, e.data)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("checkpoint %s cannot be restored: %s", info.Name(), reason(err))
+	}
+	if req.Resume && ck.Resumable() && !info.Uploaded() {
+		list, err := e.Checkpoints.List()
+		if err == nil && wasm.NewestOfRun(list, info) {
+			r.ckpt.group = info.Run // continue the run; from an older checkpoint, branch off
+		}
+	}
+	if r.phase == wasm.PhaseRestored {
+		held := "weights and optimizer state"
+		if ck.Optimizer == nil {
+			held = "weights only"
+		}
+		restored = fmt.Sprintf("restored %s (%s): ready to evaluate", info.Name(), held)
+	}
+	return r, restored, nil
+}
+
+// runFromCheckpoint builds a run holding a decoded checkpoint's weights and optimizer state.
+// A resumable file keeps its own preset, seed, batch and learning rate, so training continues
+// exactly; a weights-only file starts a fresh optimizer at step 0 with the page's seed and
+// batch (fine-tuning). Steps, SaveEvery and Keep are the page's.
+func runFromCheckpoint(id int, ck *checkpoint.Checkpoint, req wasm.RestoreRequest, data *cifar.Data) (*run, error) {
+	m, err := ck.NewModel()
+	if err != nil {
+		return nil, err
+	}
+	opt, err := ck.NewOptimizer(m)
+	if err != nil {
+		return nil, err
+	}
+	s, err := restoredSettings(ck, opt, req)
+	if err != nil {
+		return nil, err
+	}
+	r, err := assembleRun(id, s, m, opt, data)
+	if err != nil {
+		return nil, err
+	}
+	step := int(opt.Steps())
+	r.step, r.first, r.ckpt.saved = step, step, step
+	if !req.Resume {
+		r.phase = wasm.PhaseRestored
+	}
+	return r, nil
+}
+
+// restoredSettings are the settings of a run made from ck (see runFromCheckpoint).
+func restoredSettings(ck *checkpoint.Checkpoint, opt nn.Optimizer, req wasm.RestoreRequest) (wasm.Settings, error) {
+	s := req.Settings
+	step := opt.Steps()
+	if ck.Resumable() {
+		if ck.Run.Examples != step*int64(ck.Run.Batch) {
+			return s, fmt.Errorf("its data position (%d examples after %d steps of %d) is not where this page resumes a run; restore it to evaluate", ck.Run.Examples, step, ck.Run.Batch)
+		}
+		s.Seed, s.Batch, s.LR = ck.Run.Seed, ck.Run.Batch, opt.Config().LR
+	} else if s.Preset == ck.Spec.Name {
+		opt.SetLearningRate(s.LR)
+	} else {
+		s.LR = opt.Config().LR
+	}
+	s.Preset = ck.Spec.Name
+	switch {
+	case !req.Resume:
+		s.Steps = max(int(step), 1)
+	case step >= int64(s.Steps):
+		return s, fmt.Errorf("it is already at step %d; set Max steps above that to train on from it", step)
+	}
+	return s, s.Validate()
+}
+
+// upload checks an uploaded checkpoint file completely (decoded against the page's preset,
+// then loaded into a model and optimizer as a restore would) and stores it as its own group.
+// A refused file is explained in one sentence and nothing stored changes.
+func (e *Engine) upload(m wasm.Message, files [][]byte) {
+	req := *m.Upload
+	name := "the file " + req.Name
+	if req.Name == "" {
+		name = "the uploaded file"
+	}
+	if len(files) != 1 {
+		e.fail(0, wasm.WhereCheckpoint, fmt.Errorf("%s was not stored: the upload carried %d files", name, len(files)))
+		return
+	}
+	if e.Checkpoints == nil {
+		e.fail(0, wasm.WhereCheckpoint, fmt.Errorf("%s was not stored: %w", name, errNoStore))
+		return
+	}
+	info, err := CheckUpload(files[0], req, e.Now())
+	if err == nil {
+		err = e.store(info, files[0], 1)
+	}
+	switch {
+	case errors.Is(err, wasm.ErrStorageFull):
+		e.fail(0, wasm.WhereCheckpoint, fmt.Errorf("%s was not stored because the browser's storage for this page is full; delete some checkpoints and upload it again", name))
+	case err != nil:
+		e.fail(0, wasm.WhereCheckpoint, fmt.Errorf("%s was not stored: %s", name, reason(err)))
+	}
+}
+
+// CheckUpload validates an uploaded checkpoint file in full and returns its entry, stored at
+// now as a group of its own. It accepts what the native trainer writes, what this page
+// writes, and weights-only files of any tool that uses the same tensor names; it refuses
+// anything that would not restore (a damaged file, NaN, another preset's model).
+func CheckUpload(data []byte, req wasm.UploadRequest, now time.Time) (wasm.CheckpointInfo, error) {
+	ck, err := checkpoint.Decode(data, req.Preset)
+	if err != nil {
+		return wasm.CheckpointInfo{}, err
+	}
+	m, err := ck.NewModel()
+	if err != nil {
+		return wasm.CheckpointInfo{}, err
+	}
+	opt, err := ck.NewOptimizer(m)
+	if err != nil {
+		return wasm.CheckpointInfo{}, err
+	}
+	group := wasm.RunKey(true, now.UnixMilli())
+	info := wasm.CheckpointInfo{
+		ID: wasm.CheckpointID(group, ck.Step), Run: group, Step: ck.Step, Saved: now.UnixMilli(),
+		Size: len(data), Preset: ck.Spec.Name, Seed: ck.Run.Seed, Batch: ck.Run.Batch,
+		LR: opt.Config().LR, Loss: ck.Run.Loss, Upload: req.Name,
+		Resumable: ck.Resumable() && ck.Run.Examples == ck.Step*int64(ck.Run.Batch),
+	}
+	return info, info.Validate()
+}
+
+// reason is an error of nn/checkpoint as the end of a sentence: without the package prefixes,
+// and naming a damaged file as such.
+func reason(err error) string {
+	s := strings.TrimPrefix(err.Error(), "checkpoint: ")
+	if rest, ok := strings.CutPrefix(s, "not a checkpoint file: safetensors: "); ok {
+		return "it is not a complete safetensors checkpoint file (" + rest + ")"
+	}
+	return s
+}

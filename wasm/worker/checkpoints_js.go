@@ -1,0 +1,37 @@
+//go:build js && wasm
+
+package worker
+
+import (
+	"cifar10/wasm"
+)
+
+// idbStore is the worker's CheckpointStore: the checkpoints in IndexedDB.
+type idbStore struct {
+	db *wasm.CheckpointDB
+}
+
+// openCheckpoints opens the store, or returns nil (runs then train without saving, and say
+// so) when the browser gives the worker no IndexedDB.
+func openCheckpoints() CheckpointStore {
+	db, err := wasm.OpenCheckpointDB()
+	if err != nil {
+		return nil
+	}
+	return idbStore{db: db}
+}
+
+func (s idbStore) List() ([]wasm.CheckpointInfo, error) { return s.db.List() }
+
+// Save copies the file into JavaScript memory once; IndexedDB keeps that copy.
+func (s idbStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) error {
+	return s.db.Save(info, wasm.BytesToJS(file), remove)
+}
+
+func (s idbStore) Load(id string) (wasm.CheckpointInfo, []byte, error) {
+	info, file, err := s.db.Load(id)
+	if err != nil {
+		return wasm.CheckpointInfo{}, nil, err
+	}
+	return info, wasm.BytesFromJS(nil, file), nil
+}

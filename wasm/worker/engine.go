@@ -1,0 +1,218 @@
+// Package worker is the training Web Worker's Go side (web/worker.wasm, via cmd/worker): it
+// owns the dataset and the engine, trains and evaluates, and talks to the page only through
+// wasm's messages.
+//
+// Engine, in this file, is the worker's logic without the browser: it takes commands, does one
+// unit of work at a time (a training step, an evaluation, loading the dataset) and posts
+// reports through a function. It builds natively and is unit-tested with a synthetic dataset.
+// run_js.go connects it to postMessage, fetch and IndexedDB. It is a package of its own,
+// not part of wasm, so that the page, which imports wasm for the message types, never links
+// the engine.
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"cifar10/nn"
+	"cifar10/nn/cifar"
+	"cifar10/nn/gemm"
+	"cifar10/wasm"
+)
+
+// EvalBatch is the batch size of evaluations. Precision does not depend on it (every example's
+// logits are computed alone); it bounds the evaluator's memory, which every worker holds: at
+// 128 its activations took about 100 MB a worker, at 16 about 14 MB, for 8% less speed.
+const EvalBatch = 16
+
+// recentSteps is how many steps the status line's speed and ETA average over.
+const recentSteps = 20
+
+// LoadFunc fetches the dataset (from the browser's copy when kept, unless reload), reporting
+// progress, and returns it checked.
+type LoadFunc func(reload bool, progress func(wasm.DatasetProgress)) (*cifar.Data, wasm.DatasetInfo, error)
+
+// Engine is the worker's state: the dataset, the current run and pending work. It is used by
+// one goroutine (the worker's loop).
+type Engine struct {
+	post func(wasm.Message)
+	load LoadFunc
+	// Yield is called between evaluation batches. The browser loop sleeps a millisecond there
+	// and hands received messages back to Receive, so pause and stop get through during a long
+	// evaluation. Nil in tests.
+	Yield func()
+	// Now is the clock (tests replace it).
+	Now func() time.Time
+	// Checkpoints keeps checkpoint files (IndexedDB in the browser); nil when the browser
+	// offers none, and then runs train without saving (checkpoint.go).
+	Checkpoints CheckpointStore
+
+	data     *cifar.Data
+	run      *run
+	loadReq  *wasm.LoadRequest // pending load
+	evalReq  bool              // pending evaluation of the current run
+	busy     string            // the unit of work in progress ("", "eval", "load")
+	deferred []wasm.Message    // commands received during an evaluation, handled after it
+	par      parallel          // training in a group of workers (parallel.go)
+}
+
+// NewEngine returns an engine that reports through post and loads the dataset with load.
+func NewEngine(post func(wasm.Message), load LoadFunc) *Engine {
+	return &Engine{post: post, load: load, Now: time.Now}
+}
+
+// Ready posts the worker's first message: the presets it can train.
+func (e *Engine) Ready() {
+	var presets []wasm.PresetInfo
+	for _, name := range nn.PresetNames() {
+		info, err := describe(name)
+		if err != nil {
+			e.fail(0, wasm.WhereTrain, err)
+			continue
+		}
+		presets = append(presets, info)
+	}
+	e.post(wasm.Message{Type: wasm.TypeReady, Ready: &wasm.Ready{Presets: presets, Kernel: gemm.KernelName()}})
+}
+
+// describe builds a preset's model once to report its layers and size.
+func describe(name string) (wasm.PresetInfo, error) {
+	spec, err := nn.Preset(name)
+	if err != nil {
+		return wasm.PresetInfo{}, err
+	}
+	m, err := nn.NewModel(spec, 0)
+	if err != nil {
+		return wasm.PresetInfo{}, err
+	}
+	info := wasm.PresetInfo{Name: name, Input: spec.Input, NumParams: m.NumParams(),
+		Optimizer: spec.Optimizer.Kind, LR: spec.Optimizer.LR}
+	for _, l := range m.Summary() {
+		info.Layers = append(info.Layers, wasm.LayerInfo{Name: l.Name, Kind: l.Kind, Output: l.Output, Params: l.Params})
+	}
+	return info, nil
+}
+
+// Receive handles one received message (or the error that replaced it).
+func (e *Engine) Receive(in wasm.Inbound) {
+	if in.Err != nil {
+		e.fail(0, wasm.WhereProtocol, in.Err)
+		return
+	}
+	if in.Msg.Type == wasm.TypeCheckpointUpload {
+		e.upload(in.Msg, in.Files) // checked on a model of its own: the run is not touched
+		return
+	}
+	e.receiveShared(in)
+	e.Handle(in.Msg)
+}
+
+// Handle applies a command. Commands that would replace the model or the data while an
+// evaluation reads them are deferred until it ends.
+func (e *Engine) Handle(m wasm.Message) {
+	if e.busy != "" && (m.Type == wasm.TypeStart || m.Type == wasm.TypeEval || m.Type == wasm.TypeLoad || m.Type == wasm.TypeCheckpointRestore || m.Type == wasm.TypeShareDataset) {
+		e.deferred = append(e.deferred, m)
+		return
+	}
+	switch m.Type {
+	case wasm.TypeLoad:
+		e.loadReq = m.Load
+	case wasm.TypeStart:
+		e.start(m.Run, *m.Settings)
+	case wasm.TypePause, wasm.TypeResume, wasm.TypeStop:
+		e.control(m)
+	case wasm.TypeEval:
+		if e.run == nil {
+			e.fail(m.Run, wasm.WhereEval, errors.New("there are no weights to evaluate yet: start a run first"))
+			return
+		}
+		e.evalReq = true
+	case wasm.TypeCheckpointRestore:
+		e.restore(m)
+	case wasm.TypeShareDataset:
+		e.shareData(m)
+	default:
+		e.fail(m.Run, wasm.WhereProtocol, fmt.Errorf("the worker does not take %s messages", m.Type))
+	}
+}
+
+// Busy reports whether there is work to do without waiting for a message.
+func (e *Engine) Busy() bool {
+	return e.loadReq != nil || e.evalReq || (e.run != nil && e.run.phase == wasm.PhaseRunning) || e.following()
+}
+
+// Work does one unit of work: loading the dataset, a whole evaluation, or one training step.
+func (e *Engine) Work() {
+	switch {
+	case e.loadReq != nil:
+		req := *e.loadReq
+		e.loadReq = nil
+		e.busy = "load"
+		e.loadData(req)
+	case e.evalReq:
+		e.evalReq = false
+		e.busy = "eval"
+		e.evaluate()
+	case e.following():
+		e.follow() // a follower takes its commands from the board, not from the page
+	case e.run != nil && e.run.phase == wasm.PhaseRunning:
+		e.step()
+	}
+	e.busy = ""
+	deferred := e.deferred
+	e.deferred = nil
+	for _, m := range deferred {
+		e.Handle(m)
+	}
+}
+
+// Abort ends the current unit of work after a panic: the run fails with the panic's message,
+// and the worker carries on with the next message.
+func (e *Engine) Abort(v any) {
+	where := wasm.WhereTrain
+	switch e.busy {
+	case "eval":
+		where = wasm.WhereEval
+	case "load":
+		where = wasm.WhereDataset
+	}
+	e.busy = ""
+	e.abortGroup() // the other workers of the run stop too
+	id := 0
+	if e.run != nil {
+		id = e.run.id
+		if e.run.phase == wasm.PhaseRunning || e.run.phase == wasm.PhasePaused {
+			e.setPhase(wasm.PhaseFailed, fmt.Sprintf("internal error: %v", v))
+		}
+	}
+	e.fail(id, where, fmt.Errorf("internal error: %v", v))
+}
+
+func (e *Engine) loadData(req wasm.LoadRequest) {
+	if e.run != nil && e.run.phase == wasm.PhaseRunning {
+		e.fail(0, wasm.WhereDataset, errors.New("stop the run before reloading the dataset"))
+		return
+	}
+	progress := func(p wasm.DatasetProgress) {
+		e.post(wasm.Message{Type: wasm.TypeDatasetProgress, DatasetProgress: &p})
+	}
+	data, info, err := e.load(req.Reload, progress)
+	if err != nil {
+		e.fail(0, wasm.WhereDataset, err)
+		return
+	}
+	e.data = data
+	e.post(wasm.Message{Type: wasm.TypeDataset, Dataset: &info})
+}
+
+// fail posts an error report.
+func (e *Engine) fail(run int, where string, err error) {
+	e.post(wasm.Message{Type: wasm.TypeError, Run: run, Error: &wasm.Failure{Where: where, Message: err.Error()}})
+}
+
+// finite reports whether a loss can be trained on (and encoded in JSON).
+func finite(x float32) bool {
+	return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0)
+}

@@ -1,0 +1,83 @@
+//go:build js && wasm
+
+package worker
+
+import (
+	"fmt"
+	"runtime/debug"
+	"syscall/js"
+	"time"
+
+	"cifar10/wasm"
+)
+
+// workerGCPercent is the worker's GOGC: the heap may grow 20% past what is live before a
+// collection, instead of Go's default 100%.
+const workerGCPercent = 20
+
+// Run is the worker's main loop. Go's wasm gives the JavaScript event loop a turn only when
+// every goroutine is blocked, so the loop sleeps a millisecond after each unit of work (a
+// training step, an evaluation batch): that is when the page's messages (pause, stop, eval)
+// are delivered. With nothing to do it blocks on the next message.
+func Run() {
+	// A worker's memory never shrinks (Go's wasm heap only grows), and every worker of a tab
+	// holds one: collect early (a step allocates nothing, so this costs no speed).
+	debug.SetGCPercent(workerGCPercent)
+	port := wasm.Self()
+	// With shared memory the dataset lives once for all workers, and runs can be shared by
+	// several of them (shared_js.go); without it this worker keeps the dataset and trains alone.
+	shared := &sharedLoader{sab: js.Undefined()}
+	load := loadDataset
+	if wasm.SharedMemory() {
+		load = shared.load
+	}
+	e := NewEngine(func(m wasm.Message) {
+		if err := shared.send(port, m); err != nil {
+			js.Global().Get("console").Call("error", "worker: "+err.Error())
+		}
+	}, load)
+	shared.e = e
+	if wasm.SharedMemory() {
+		e.SetSharedMemory(sharedMemory())
+	}
+	e.Checkpoints = openCheckpoints()
+	e.Yield = func() {
+		time.Sleep(time.Millisecond)
+		drain(port, e)
+	}
+	safely(e, e.Ready)
+	for {
+		drain(port, e)
+		if e.Busy() {
+			safely(e, e.Work)
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		in := <-port.Inbox()
+		safely(e, func() { e.Receive(in) })
+	}
+}
+
+// drain handles every message already received, without waiting.
+func drain(port *wasm.Port, e *Engine) {
+	for {
+		select {
+		case in := <-port.Inbox():
+			e.Receive(in)
+		default:
+			return
+		}
+	}
+}
+
+// safely runs f and turns a panic into an error report, so one bad step or message does not
+// kill the worker (and with it the page's connection to the engine).
+func safely(e *Engine, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			js.Global().Get("console").Call("error", "worker panic:", fmt.Sprint(v))
+			e.Abort(v)
+		}
+	}()
+	f()
+}

@@ -1,0 +1,264 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"cifar10/nn"
+	"cifar10/nn/cifar"
+	"cifar10/nn/replica"
+	"cifar10/wasm"
+)
+
+// run is one training run: the model, its trainer and sampler, and where it is. It does what
+// the native trainer does, with the same nn and cifar calls in the same order, so a seed gives
+// the same losses in the browser as natively (bit for bit, against a build without fused
+// multiply-add).
+type run struct {
+	id       int
+	settings wasm.Settings
+	crop     int
+	model    *nn.Model
+	trainer  *nn.Trainer // the replica's: sized for one shard of the batch
+	replica  *replica.Replica
+	sampler  *cifar.Sampler
+	eval     *nn.Trainer // made on the first evaluation
+
+	// Data-parallel training (parallel.go): the group, and how shards are filled.
+	group       *group
+	fill        replica.Fill
+	pixels      Pixels
+	trainLabels []uint8
+	img         []byte
+
+	phase string
+	step  int // steps done; the next step's index
+	first int // the step the run started from: 0, or its checkpoint's
+	ckpt  runCheckpoints
+
+	pending      []float32 // losses not yet reported
+	lastReport   time.Time
+	recent       [recentSteps]float64 // durations of the last steps, seconds
+	examples     int64
+	trainSeconds float64
+}
+
+// newRun builds the model, optimizer, trainer and sampler for s on data's training set, in
+// the native trainer's order: model from the seed, optimizer, trainer with one thread, sampler
+// from the same seed.
+func newRun(id int, s wasm.Settings, data *cifar.Data) (*run, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	spec, err := nn.Preset(s.Preset)
+	if err != nil {
+		return nil, err
+	}
+	m, err := nn.NewModel(spec, s.Seed)
+	if err != nil {
+		return nil, err
+	}
+	cfg := spec.Optimizer
+	cfg.LR = s.LR
+	opt, err := nn.NewOptimizer(cfg, m.Params())
+	if err != nil {
+		return nil, err
+	}
+	return assembleRun(id, s, m, opt, data)
+}
+
+// assembleRun makes the run that trains m with opt: a new one (newRun) or one restored from a
+// checkpoint (runFromCheckpoint).
+func assembleRun(id int, s wasm.Settings, m *nn.Model, opt nn.Optimizer, data *cifar.Data) (*run, error) {
+	spec := m.Spec()
+	if spec.Input[0] != spec.Input[1] || spec.Input[2] != 3 || spec.Input[0] > cifar.Side {
+		return nil, fmt.Errorf("preset %s takes %v inputs, not CIFAR-10 crops", s.Preset, spec.Input)
+	}
+	// The batch is computed in shards, whether this worker trains alone or in a group, so
+	// the weights do not depend on the number of workers (nn/shard).
+	rep, err := replica.New(m, opt, s.Batch, 1, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &run{
+		id: id, settings: s, crop: spec.Input[0], model: m, trainer: rep.Trainer(), replica: rep,
+		sampler: cifar.NewSampler(data.Train, s.Seed, spec.Input[0]),
+		phase:   wasm.PhaseRunning,
+	}, nil
+}
+
+func (r *run) close() {
+	r.trainer.Close()
+	if r.eval != nil {
+		r.eval.Close()
+	}
+}
+
+func (e *Engine) start(id int, s wasm.Settings) {
+	if e.data == nil {
+		e.fail(id, wasm.WhereTrain, errors.New("the dataset is not loaded yet"))
+		return
+	}
+	if e.run != nil {
+		e.run.close()
+		e.run = nil
+	}
+	r, err := newRun(id, s, e.data)
+	if err == nil {
+		err = e.joinGroup(r)
+	}
+	if err != nil {
+		e.fail(id, wasm.WhereTrain, err)
+		return
+	}
+	e.run = r
+	r.lastReport = e.Now()
+	e.postState("")
+}
+
+// control applies pause, resume and stop to the run they name; a command for another run is
+// answered with the current state so the page can catch up.
+func (e *Engine) control(m wasm.Message) {
+	r := e.run
+	if r == nil || r.id != m.Run {
+		e.fail(m.Run, wasm.WhereTrain, fmt.Errorf("run %d is not the worker's current run", m.Run))
+		return
+	}
+	switch {
+	case m.Type == wasm.TypePause && r.phase == wasm.PhaseRunning:
+		e.setPhase(wasm.PhasePaused, "")
+	case m.Type == wasm.TypeResume && r.phase == wasm.PhasePaused:
+		if e.retrySave() { // the checkpoint a full storage refused, now that there is room
+			e.setPhase(wasm.PhaseRunning, "")
+		}
+	case m.Type == wasm.TypeStop && (r.phase == wasm.PhaseRunning || r.phase == wasm.PhasePaused):
+		e.saveBeforeStop()
+		e.setPhase(wasm.PhaseStopped, fmt.Sprintf("stopped at step %d", r.step))
+	default:
+		e.postState("") // nothing to change: repeat where the run is
+	}
+}
+
+// setPhase reports the losses so far, then the new phase.
+func (e *Engine) setPhase(phase, reason string) {
+	e.report()
+	e.run.phase = phase
+	e.announcePhase(phase)
+	e.postState(reason)
+}
+
+func (e *Engine) postState(reason string) {
+	r := e.run
+	e.post(wasm.Message{Type: wasm.TypeState, Run: r.id, State: &wasm.RunState{Phase: r.phase, Step: r.step, Reason: reason}})
+}
+
+// step trains one batch, timed like the seed script (sampling and training), and reports.
+func (e *Engine) step() {
+	r := e.run
+	b := r.settings.Batch
+	t0 := e.Now()
+	loss, ok := e.trainStep()
+	if !ok {
+		return // paused, stopped or failed while waiting for the other workers (parallel.go)
+	}
+	d := e.Now().Sub(t0).Seconds()
+	if !finite(loss) {
+		e.report()
+		e.fail(r.id, wasm.WhereTrain, fmt.Errorf("the loss diverged at step %d (loss = %v); lower the learning rate (now %g) and start again", r.step, loss, r.settings.LR))
+		r.phase = wasm.PhaseFailed
+		e.postState(fmt.Sprintf("loss diverged at step %d", r.step))
+		return
+	}
+	r.recent[r.step%recentSteps] = d
+	r.examples += int64(b)
+	r.trainSeconds += d
+	r.pending = append(r.pending, loss)
+	r.step++
+	if (r.step-1)%wasm.LogEvery == 0 {
+		e.log(r.step-1, loss, d)
+	}
+	if !e.afterStep(loss) {
+		return // the checkpoint could not be stored: the run paused (checkpoint.go)
+	}
+	if r.step == r.settings.Steps {
+		e.setPhase(wasm.PhaseFinished, fmt.Sprintf("finished %d steps", r.step))
+		return
+	}
+	if e.Now().Sub(r.lastReport) >= wasm.ProgressInterval*time.Millisecond || r.step == r.first+1 {
+		e.report()
+	}
+}
+
+func (e *Engine) log(step int, loss float32, d float64) {
+	r := e.run
+	eps := float64(r.settings.Batch) / d
+	e.post(wasm.Message{Type: wasm.TypeLog, Run: r.id, Log: &wasm.LogLine{
+		Step: step, Loss: loss, ExamplesPerSec: eps, SecPerBatch: d,
+		Text: wasm.FormatLog(step, loss, eps, d),
+	}})
+}
+
+// report sends the pending losses with the current speed.
+func (e *Engine) report() {
+	r := e.run
+	r.lastReport = e.Now()
+	if len(r.pending) == 0 {
+		return
+	}
+	n := min(r.step-r.first, recentSteps)
+	var sum float64
+	for i := r.step - n; i < r.step; i++ {
+		sum += r.recent[i%recentSteps]
+	}
+	spb := sum / float64(n)
+	p := &wasm.Progress{
+		Step: r.step, Steps: r.settings.Steps, FirstStep: r.step - len(r.pending),
+		Losses: r.pending, SecPerBatch: spb, Examples: r.examples, TrainSeconds: r.trainSeconds,
+	}
+	if spb > 0 {
+		p.ExamplesPerSec = float64(r.settings.Batch) / spb
+	}
+	e.post(wasm.Message{Type: wasm.TypeProgress, Run: r.id, Progress: p})
+	r.pending = nil
+}
+
+// evaluate computes precision@1 of the current weights over the whole test set, reporting
+// progress and yielding between batches.
+func (e *Engine) evaluate() {
+	r := e.run
+	test := e.data.Test
+	if r.eval == nil {
+		t, err := nn.NewTrainer(r.model, nil, EvalBatch, 1)
+		if err != nil {
+			e.fail(r.id, wasm.WhereEval, err)
+			return
+		}
+		r.eval = t
+	}
+	start := e.Now()
+	last := start
+	lo, hi := e.evalPart(test.Len()) // in a group, each worker evaluates its part
+	fill := func(i0 int, images []float32, labels []uint8) error {
+		e.fillEval(lo+i0, images, labels)
+		return nil
+	}
+	progress := func(done, total int) {
+		if now := e.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
+			last = now
+			e.post(wasm.Message{Type: wasm.TypeEvalProgress, Run: r.id, EvalProgress: &wasm.EvalProgress{Done: done, Total: total}})
+		}
+		if e.Yield != nil {
+			e.Yield()
+		}
+	}
+	ev, err := r.eval.Evaluate(hi-lo, fill, progress)
+	if err != nil {
+		e.fail(r.id, wasm.WhereEval, err)
+		return
+	}
+	e.post(wasm.Message{Type: wasm.TypeEvalResult, Run: r.id, EvalResult: &wasm.EvalResult{
+		Step: r.step, Correct: ev.Correct, Total: ev.Total, Precision: ev.Precision(),
+		Confusion: ev.Confusion, Seconds: e.Now().Sub(start).Seconds(),
+	}})
+}
