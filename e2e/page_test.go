@@ -84,13 +84,18 @@ func TestDamagedCopyDownloadedAgain(t *testing.T) {
 	Eval[bool](t, ctx, `new Promise((resolve, reject) => {
 		const open = indexedDB.open('cifar10');
 		open.onsuccess = () => {
-			const store = open.result.transaction('dataset', 'readwrite').objectStore('dataset');
+			// Strict durability and waiting for the commit (not the request): the browser is
+			// closed next, and a relaxed or pending write could be lost with it.
+			const tx = open.result.transaction('dataset', 'readwrite', {durability: 'strict'});
+			const store = tx.objectStore('dataset');
 			const get = store.get('test_batch.bin');
 			get.onsuccess = () => {
 				const bytes = new Uint8Array(get.result);
 				bytes[0] = 200; // a label must be 0..9
-				store.put(bytes, 'test_batch.bin').onsuccess = () => resolve(true);
+				store.put(bytes, 'test_batch.bin');
 			};
+			tx.oncomplete = () => { open.result.close(); resolve(true); };
+			tx.onabort = () => reject(tx.error);
 		};
 		open.onerror = () => reject(open.error);
 	})`)

@@ -69,7 +69,7 @@ func (c *CheckpointDB) Save(info CheckpointInfo, file js.Value, remove []string)
 		return err
 	}
 	err = catch(func() error {
-		tx := c.db.db.Call("transaction", StoreCheckpoints, "readwrite")
+		tx := c.db.write(StoreCheckpoints)
 		store := tx.Call("objectStore", StoreCheckpoints)
 		store.Call("put", file, FileKey(info.ID))
 		store.Call("put", string(meta), MetaKey(info.ID))
@@ -117,7 +117,7 @@ func (c *CheckpointDB) Load(id string) (info CheckpointInfo, file js.Value, err 
 // Delete removes checkpoints (entry and file) in one transaction.
 func (c *CheckpointDB) Delete(ids ...string) error {
 	err := catch(func() error {
-		tx := c.db.db.Call("transaction", StoreCheckpoints, "readwrite")
+		tx := c.db.write(StoreCheckpoints)
 		store := tx.Call("objectStore", StoreCheckpoints)
 		for _, id := range ids {
 			store.Call("delete", MetaKey(id))

@@ -10,8 +10,9 @@ import (
 
 // DB is a small key-value view of one IndexedDB database: named object stores with
 // out-of-line string keys. It is what keeps the dataset (and later the checkpoints) in the
-// browser across visits. Each call is its own transaction and waits for it to commit, so a
-// value is durable when Put returns, and nothing else is awaited inside a transaction (they
+// browser across visits. Each call is its own transaction and waits for it to commit; writes
+// ask for strict durability (flushed to disk before the commit is reported, where Chromium's
+// default is relaxed), so a value is durable when Put returns, even if the machine dies next, and nothing else is awaited inside a transaction (they
 // auto-commit when control returns to the event loop).
 type DB struct {
 	db js.Value
@@ -58,7 +59,7 @@ func (d *DB) Get(store, key string) (js.Value, error) {
 // Put stores v under key and returns once the transaction has committed. A full quota comes
 // back as an error naming QuotaExceededError.
 func (d *DB) Put(store, key string, v any) error {
-	tx := d.db.Call("transaction", store, "readwrite")
+	tx := d.write(store)
 	tx.Call("objectStore", store).Call("put", v, key)
 	if err := commit(tx); err != nil {
 		return fmt.Errorf("writing %s/%s to IndexedDB: %w", store, key, err)
@@ -68,7 +69,7 @@ func (d *DB) Put(store, key string, v any) error {
 
 // Delete removes keys from store in one transaction.
 func (d *DB) Delete(store string, keys ...string) error {
-	tx := d.db.Call("transaction", store, "readwrite")
+	tx := d.write(store)
 	os := tx.Call("objectStore", store)
 	for _, k := range keys {
 		os.Call("delete", k)
@@ -81,12 +82,19 @@ func (d *DB) Delete(store string, keys ...string) error {
 
 // Clear empties store.
 func (d *DB) Clear(store string) error {
-	tx := d.db.Call("transaction", store, "readwrite")
+	tx := d.write(store)
 	tx.Call("objectStore", store).Call("clear")
 	if err := commit(tx); err != nil {
 		return fmt.Errorf("clearing IndexedDB %s: %w", store, err)
 	}
 	return nil
+}
+
+// write starts a read-write transaction on store with strict durability.
+func (d *DB) write(store string) js.Value {
+	opts := js.Global().Get("Object").New()
+	opts.Set("durability", "strict")
+	return d.db.Call("transaction", store, "readwrite", opts)
 }
 
 // wait blocks until an IDBRequest succeeds or fails.
