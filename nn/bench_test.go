@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // threadCounts is 1 and, when different, every core.
@@ -15,11 +16,13 @@ func threadCounts() []int {
 	return []int{1}
 }
 
-func benchTrainer(b *testing.B, threads int) (*Trainer, []float32, []uint8) {
+func benchTrainer(b *testing.B, threads int) (*Trainer, []float32, []uint8) { return benchTrainerN(b, threads, 128) }
+
+func benchTrainerN(b *testing.B, threads, batch int) (*Trainer, []float32, []uint8) {
 	spec, _ := Preset("cifar10")
 	m := mustModel(b, spec, 1)
-	tr := mustTrainer(b, m, 128, threads)
-	images, labels := randBatch(rand.New(rand.NewPCG(1, 2)), spec, 128)
+	tr := mustTrainer(b, m, batch, threads)
+	images, labels := randBatch(rand.New(rand.NewPCG(1, 2)), spec, batch)
 	return tr, images, labels
 }
 
@@ -50,4 +53,57 @@ func BenchmarkEval(b *testing.B) {
 			b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "examples/s")
 		})
 	}
+}
+
+// BenchmarkLayers times each layer's forward and backward of a training step (batch 128, the
+// cifar10 preset, one thread) and the optimizer update, reported as milliseconds per batch, so
+// a change to one kernel shows where the step's time goes (run it as wasm under Node to see
+// the browser's engine).
+func BenchmarkLayers(b *testing.B) { benchLayers(b, 128) }
+
+func benchLayers(b *testing.B, batch int) {
+	tr, images, labels := benchTrainerN(b, 1, batch)
+	defer tr.Close()
+	tr.Step(images, labels)
+	n := len(labels)
+	names := make([]string, len(tr.layers))
+	for i, l := range tr.model.spec.Layers {
+		names[i] = l.Name
+	}
+	fwd := make([]time.Duration, len(tr.layers))
+	bwd := make([]time.Duration, len(tr.layers))
+	var apply time.Duration
+	for b.Loop() {
+		tr.input = images
+		x := images
+		for i, l := range tr.layers {
+			t0 := time.Now()
+			l.forward(x, tr.acts[i], n)
+			fwd[i] += time.Since(t0)
+			x = tr.acts[i]
+		}
+		last := len(tr.layers) - 1
+		tr.xent.forward(tr.acts[last], labels)
+		tr.xent.backward(tr.grads[last], labels, 1/float32(n))
+		for i := last; i >= 0; i-- {
+			x := tr.input
+			var dx []float32
+			if i > 0 {
+				x, dx = tr.acts[i-1], tr.grads[i-1]
+			}
+			t0 := time.Now()
+			tr.layers[i].backward(x, tr.acts[i], tr.grads[i], dx, n)
+			bwd[i] += time.Since(t0)
+		}
+		t0 := time.Now()
+		tr.WeightDecay()
+		tr.Apply()
+		apply += time.Since(t0)
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 / float64(b.N) }
+	for i := range tr.layers {
+		b.ReportMetric(ms(fwd[i]), names[i]+"-fwd-ms")
+		b.ReportMetric(ms(bwd[i]), names[i]+"-bwd-ms")
+	}
+	b.ReportMetric(ms(apply), "decay+update-ms")
 }
