@@ -16,7 +16,9 @@ func threadCounts() []int {
 	return []int{1}
 }
 
-func benchTrainer(b *testing.B, threads int) (*Trainer, []float32, []uint8) { return benchTrainerN(b, threads, 128) }
+func benchTrainer(b *testing.B, threads int) (*Trainer, []float32, []uint8) {
+	return benchTrainerN(b, threads, 128)
+}
 
 func benchTrainerN(b *testing.B, threads, batch int) (*Trainer, []float32, []uint8) {
 	spec, _ := Preset("cifar10")
