@@ -25,6 +25,8 @@
 //	worker: state {running|restored, settings}   or error {where: "checkpoint"}
 //	page:   checkpointUpload {name} +file   checked in full, then stored
 //	worker: checkpoint {info}          or error {where: "checkpoint"}: nothing stored
+//	page:   testImages | classify +image   predictions for the evaluation view (predict.go)
+//	worker: predictions +pixels | classified   or error {where: "predict"}
 //
 // With several workers (board.go, app/workers.go) the page talks as above to worker 0, the
 // leader, and in addition:
@@ -128,6 +130,11 @@ type Message struct {
 	Checkpoint      *CheckpointSaved `json:"checkpoint,omitempty"`
 	Restore         *RestoreRequest  `json:"restore,omitempty"`
 	Upload          *UploadRequest   `json:"upload,omitempty"`
+	// The evaluation view's predictions (predict.go).
+	TestImagesRequest *TestImagesRequest `json:"testImages,omitempty"`
+	Predictions       *TestImages        `json:"predictions,omitempty"`
+	Classify          *ClassifyRequest   `json:"classify,omitempty"`
+	Classified        *Classified        `json:"classified,omitempty"`
 
 	// Files names the buffers transferred with the message, in order.
 	Files []FileRef `json:"files,omitempty"`
@@ -305,6 +312,7 @@ var payloads = map[string]string{
 	TypeEvalProgress: "evalProgress", TypeEvalResult: "evalResult", TypeError: "error",
 	TypeCheckpoint: "checkpoint", TypeCheckpointRestore: "restore", TypeCheckpointUpload: "upload",
 	TypeShareDataset: "dataset",
+	TypeTestImages:   "testImages", TypePredictions: "predictions", TypeClassify: "classify", TypeClassified: "classified",
 }
 
 // Validate reports a message whose type is unknown, whose payload is missing or belongs to
@@ -337,7 +345,10 @@ func (m Message) Validate() error {
 	if m.Settings != nil {
 		return m.Settings.Validate()
 	}
-	return m.validateCheckpoint()
+	if err := m.validateCheckpoint(); err != nil {
+		return err
+	}
+	return m.validatePredict()
 }
 
 // present lists the payloads that are set.
@@ -362,6 +373,10 @@ func (m Message) present() []string {
 	add(m.Checkpoint != nil, "checkpoint")
 	add(m.Restore != nil, "restore")
 	add(m.Upload != nil, "upload")
+	add(m.TestImagesRequest != nil, "testImages")
+	add(m.Predictions != nil, "predictions")
+	add(m.Classify != nil, "classify")
+	add(m.Classified != nil, "classified")
 	return names
 }
 

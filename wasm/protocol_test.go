@@ -31,6 +31,13 @@ func everyType() []Message {
 		{Type: TypeCheckpointRestore, Run: 4, Restore: &RestoreRequest{ID: "u1700000000000/000000001000", Resume: true, Settings: s}},
 		{Type: TypeCheckpointUpload, Upload: &UploadRequest{Name: "cifar10.ckpt-1000.safetensors", Preset: "cifar10"},
 			Files: []FileRef{{Name: "cifar10.ckpt-1000.safetensors", Size: 12818608}}},
+		{Type: TypeTestImages, Run: 3, TestImagesRequest: &TestImagesRequest{Start: 24, Count: 24, Mistakes: true}},
+		{Type: TypePredictions, Run: 3, Predictions: &TestImages{Step: 20, Start: 24, Next: 40, Total: 10000, Mistakes: true,
+			Images: []TestImage{{Index: 25, Label: 3, Pred: 5, Prob: 0.5}, {Index: 39, Label: 0, Pred: 8, Prob: 0.25}}},
+			Files: []FileRef{{Name: "pixels", Size: 2 * ImageBytes}}},
+		{Type: TypePredictions, Run: 3, Predictions: &TestImages{Start: 10000, Next: 10000, Total: 10000, Images: []TestImage{}}},
+		{Type: TypeClassify, Run: 3, Classify: &ClassifyRequest{Name: "cat.png"}, Files: []FileRef{{Name: "cat.png", Size: ImageBytes}}},
+		{Type: TypeClassified, Run: 3, Classified: &Classified{Name: "cat.png", Step: 20, Probs: []float32{0.25, 0.5, 0.125, 0.125}}},
 	}
 }
 
@@ -90,6 +97,21 @@ func TestInvalidMessages(t *testing.T) {
 		{"bad file", `{"type":"checkpointUpload","upload":{"name":"x"},"files":[{"name":"","size":1}]}`, "bad attached file"},
 		{"upload without file", `{"type":"checkpointUpload","upload":{"name":"x"}}`, "0 files attached"},
 		{"restore without id", mustJSON(t, Message{Type: TypeCheckpointRestore, Run: 1, Restore: &RestoreRequest{ID: "../x", Settings: s}}), "bad checkpoint id"},
+		{"no test images", `{"type":"testImages","testImages":{"start":0,"count":0}}`, "count 1..96"},
+		{"too many test images", `{"type":"testImages","testImages":{"start":0,"count":97}}`, "count 1..96"},
+		{"negative start", `{"type":"testImages","testImages":{"start":-1,"count":5}}`, "start -1"},
+		{"pixels missing", `{"type":"predictions","predictions":{"start":0,"next":1,"total":9,"images":[{"index":0,"label":1,"pred":1,"prob":1}]}}`, "want 3072 bytes of pixels"},
+		{"pixels short", `{"type":"predictions","predictions":{"start":0,"next":1,"total":9,"images":[{"index":0,"label":1,"pred":1,"prob":1}]},"files":[{"name":"p","size":3071}]}`, "want 3072 bytes"},
+		{"image outside", `{"type":"predictions","predictions":{"start":0,"next":1,"total":9,"images":[{"index":1,"label":1,"pred":1,"prob":1}]},"files":[{"name":"p","size":3072}]}`, "outside 0..0"},
+		{"images out of order", `{"type":"predictions","predictions":{"start":0,"next":5,"total":9,"images":[{"index":2,"label":1,"pred":1,"prob":1},{"index":2,"label":1,"pred":1,"prob":1}]},"files":[{"name":"p","size":6144}]}`, "out of order"},
+		{"bad class", `{"type":"predictions","predictions":{"start":0,"next":1,"total":9,"images":[{"index":0,"label":1,"pred":100,"prob":1}]},"files":[{"name":"p","size":3072}]}`, "prediction 100"},
+		{"bad probability", `{"type":"predictions","predictions":{"start":0,"next":1,"total":9,"images":[{"index":0,"label":1,"pred":1,"prob":1.5}]},"files":[{"name":"p","size":3072}]}`, "probability 1.5"},
+		{"right answer as a mistake", `{"type":"predictions","predictions":{"start":0,"next":1,"total":9,"mistakes":true,"images":[{"index":0,"label":1,"pred":1,"prob":1}]},"files":[{"name":"p","size":3072}]}`, "predicted right"},
+		{"classify without image", `{"type":"classify","classify":{"name":"x.png"}}`, "want one attached image of 3072 bytes"},
+		{"classify with a large image", `{"type":"classify","classify":{"name":"x.png"},"files":[{"name":"x.png","size":4096}]}`, "want one attached image"},
+		{"probabilities not adding up", `{"type":"classified","classified":{"name":"x","probs":[0.5,0.4]}}`, "add up to"},
+		{"one probability", `{"type":"classified","classified":{"name":"x","probs":[1]}}`, "1 probabilities"},
+		{"negative probability", `{"type":"classified","classified":{"name":"x","probs":[1.5,-0.5]}}`, "probability 0 is 1.5"},
 		{"bad entry", `{"type":"checkpoint","checkpoint":{"info":{"id":"r1/000000000001","run":"r1","step":2,"size":1,"preset":"cifar10"}}}`, "does not match"},
 	}
 	for _, tc := range tests {

@@ -55,12 +55,18 @@ type Engine struct {
 	evalReq  bool              // pending evaluation of the current run
 	busy     string            // the unit of work in progress ("", "eval", "load")
 	deferred []wasm.Message    // commands received during an evaluation, handled after it
-	par      parallel          // training in a group of workers (parallel.go)
+	// deferredPredict are prediction requests received during an evaluation or a load.
+	deferredPredict []wasm.Inbound
+	// PostFiles posts a report with attached buffers (the test images' pixels). The bytes are
+	// copied before it returns, so the engine reuses them. NewEngine's default drops the
+	// bytes and posts the message alone; the browser loop and tests replace it.
+	PostFiles func(m wasm.Message, files ...[]byte)
+	par       parallel // training in a group of workers (parallel.go)
 }
 
 // NewEngine returns an engine that reports through post and loads the dataset with load.
 func NewEngine(post func(wasm.Message), load LoadFunc) *Engine {
-	return &Engine{post: post, load: load, Now: time.Now}
+	return &Engine{post: post, load: load, Now: time.Now, PostFiles: func(m wasm.Message, _ ...[]byte) { post(m) }}
 }
 
 // Ready posts the worker's first message: the presets it can train.
@@ -103,6 +109,10 @@ func (e *Engine) Receive(in wasm.Inbound) {
 	}
 	if in.Msg.Type == wasm.TypeCheckpointUpload {
 		e.upload(in.Msg, in.Files) // checked on a model of its own: the run is not touched
+		return
+	}
+	if in.Msg.Type == wasm.TypeTestImages || in.Msg.Type == wasm.TypeClassify {
+		e.receivePredict(in) // predict.go
 		return
 	}
 	e.receiveShared(in)
@@ -166,11 +176,25 @@ func (e *Engine) Work() {
 	for _, m := range deferred {
 		e.Handle(m)
 	}
+	predict := e.deferredPredict
+	e.deferredPredict = nil
+	for _, in := range predict {
+		e.receivePredict(in)
+	}
 }
 
 // Abort ends the current unit of work after a panic: the run fails with the panic's message,
 // and the worker carries on with the next message.
 func (e *Engine) Abort(v any) {
+	if e.busy == "predict" { // a failed prediction leaves the run as it was
+		e.busy = ""
+		id := 0
+		if e.run != nil {
+			id = e.run.id
+		}
+		e.fail(id, wasm.WherePredict, fmt.Errorf("internal error: %v", v))
+		return
+	}
 	where := wasm.WhereTrain
 	switch e.busy {
 	case "eval":

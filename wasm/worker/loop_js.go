@@ -37,6 +37,11 @@ func Run() {
 		}
 	}, load)
 	shared.e = e
+	e.PostFiles = func(m wasm.Message, files ...[]byte) {
+		if err := port.Send(m, files...); err != nil {
+			js.Global().Get("console").Call("error", "worker: "+err.Error())
+		}
+	}
 	if wasm.SharedMemory() {
 		e.SetSharedMemory(sharedMemory())
 	}

@@ -23,7 +23,8 @@ type run struct {
 	trainer  *nn.Trainer // the replica's: sized for one shard of the batch
 	replica  *replica.Replica
 	sampler  *cifar.Sampler
-	eval     *nn.Trainer // made on the first evaluation
+	eval     *nn.Trainer // made on the first evaluation or prediction
+	pred     predictBuffers
 
 	// Data-parallel training (parallel.go): the group, and how shards are filled.
 	group       *group
@@ -228,13 +229,10 @@ func (e *Engine) report() {
 func (e *Engine) evaluate() {
 	r := e.run
 	test := e.data.Test
-	if r.eval == nil {
-		t, err := nn.NewTrainer(r.model, nil, EvalBatch, 1)
-		if err != nil {
-			e.fail(r.id, wasm.WhereEval, err)
-			return
-		}
-		r.eval = t
+	tr, err := e.evalTrainer()
+	if err != nil {
+		e.fail(r.id, wasm.WhereEval, err)
+		return
 	}
 	start := e.Now()
 	last := start
@@ -252,7 +250,7 @@ func (e *Engine) evaluate() {
 			e.Yield()
 		}
 	}
-	ev, err := r.eval.Evaluate(hi-lo, fill, progress)
+	ev, err := tr.Evaluate(hi-lo, fill, progress)
 	if err != nil {
 		e.fail(r.id, wasm.WhereEval, err)
 		return

@@ -1,0 +1,149 @@
+package wasm
+
+import (
+	"fmt"
+	"math"
+)
+
+// Predictions: the evaluation view's test images with their predicted and true labels, and
+// "classify my own image" (the article's last step). The worker holds the dataset and the
+// weights, so the page asks it and draws what it answers:
+//
+//	page:   testImages {start, count, mistakes}   to the leader only
+//	worker: predictions {images} +pixels          or error {where: "predict"}
+//	page:   classify {name} +image (3,072 bytes)  to the leader only
+//	worker: classified {probabilities}            or error {where: "predict"}
+//
+// Pixels travel as attached buffers in a CIFAR-10 record's layout (1,024 R, 1,024 G, 1,024 B
+// bytes, 32x32 row-major), never through JSON.
+const (
+	TypeTestImages  = "testImages"  // page -> worker: predict test images (TestImagesRequest)
+	TypeClassify    = "classify"    // page -> worker: classify the attached 32x32 image (ClassifyRequest)
+	TypePredictions = "predictions" // worker -> page: test images with labels and predictions (TestImages)
+	TypeClassified  = "classified"  // worker -> page: the class probabilities of a classify's image (Classified)
+
+	// WherePredict is about predicting test images or classifying one's own image.
+	WherePredict = "predict"
+)
+
+// Sizes of the images exchanged: one CIFAR-10 record without its label (nn/cifar.ImageBytes;
+// the page does not link nn, a test keeps them equal).
+const (
+	ImageSide  = 32
+	ImageBytes = 3 * ImageSide * ImageSide
+	// MaxTestImages bounds a testImages request, so one answer stays small (96 images: 288 KB).
+	MaxTestImages = 96
+	// MaxClasses bounds the classes a model may predict (CIFAR-10 has 10; CIFAR-100 100).
+	MaxClasses = 100
+)
+
+// TestImagesRequest asks for the predictions of Count test images from index Start, or, with
+// Mistakes, of the first Count misclassified test images from Start on.
+type TestImagesRequest struct {
+	Start    int  `json:"start"`
+	Count    int  `json:"count"`
+	Mistakes bool `json:"mistakes,omitempty"`
+}
+
+// TestImages answers a TestImagesRequest. The attached buffer holds the images' pixels, one
+// record (ImageBytes) after the other in the order of Images; there is none when Images is
+// empty (Start was past the end, or no mistake was left).
+type TestImages struct {
+	Step     int  `json:"step"` // the weights' step
+	Start    int  `json:"start"`
+	Mistakes bool `json:"mistakes,omitempty"`
+	// Next is the index after the last test image looked at: where the next page starts.
+	Next int `json:"next"`
+	// Total is the number of test images.
+	Total  int         `json:"total"`
+	Images []TestImage `json:"images"`
+}
+
+// TestImage is one test image's labels.
+type TestImage struct {
+	Index int `json:"index"` // in the test set
+	Label int `json:"label"` // the true class
+	Pred  int `json:"pred"`  // the predicted class: the first largest logit, as evaluation counts
+	// Prob is the softmax probability of the predicted class.
+	Prob float32 `json:"prob"`
+}
+
+// ClassifyRequest sends one picture, already made 32x32 by the page, to be classified. The
+// image is the message's one attached buffer of ImageBytes.
+type ClassifyRequest struct {
+	Name string `json:"name"` // the file's name on disk, echoed in the answer
+}
+
+// Classified is the model's answer for a ClassifyRequest: the softmax probability of each
+// class, in class order.
+type Classified struct {
+	Name  string    `json:"name"`
+	Step  int       `json:"step"` // the weights' step
+	Probs []float32 `json:"probs"`
+}
+
+// validatePredict checks the prediction payloads of a message.
+func (m Message) validatePredict() error {
+	switch {
+	case m.TestImagesRequest != nil:
+		r := m.TestImagesRequest
+		if r.Start < 0 || r.Count < 1 || r.Count > MaxTestImages {
+			return fmt.Errorf("%s message: start %d and count %d, want start >= 0 and count 1..%d", m.Type, r.Start, r.Count, MaxTestImages)
+		}
+	case m.Predictions != nil:
+		return m.Predictions.validate(m.Type, m.Files)
+	case m.Classify != nil:
+		if len(m.Files) != 1 || m.Files[0].Size != ImageBytes {
+			return fmt.Errorf("%s message: want one attached image of %d bytes, have %+v", m.Type, ImageBytes, m.Files)
+		}
+	case m.Classified != nil:
+		return m.Classified.validate(m.Type)
+	}
+	return nil
+}
+
+func (p *TestImages) validate(typ string, files []FileRef) error {
+	n := len(p.Images)
+	if p.Start < 0 || p.Next < p.Start || p.Total < 0 || p.Step < 0 || n > MaxTestImages || p.Next-p.Start < n {
+		return fmt.Errorf("%s message: start %d, next %d, total %d, %d images", typ, p.Start, p.Next, p.Total, n)
+	}
+	last := p.Start - 1
+	for _, im := range p.Images {
+		switch {
+		case im.Index <= last || im.Index >= p.Next:
+			return fmt.Errorf("%s message: image %d out of order or outside %d..%d", typ, im.Index, p.Start, p.Next-1)
+		case im.Label < 0 || im.Label >= MaxClasses || im.Pred < 0 || im.Pred >= MaxClasses:
+			return fmt.Errorf("%s message: image %d has label %d and prediction %d", typ, im.Index, im.Label, im.Pred)
+		case !(im.Prob >= 0 && im.Prob <= 1):
+			return fmt.Errorf("%s message: image %d has probability %v", typ, im.Index, im.Prob)
+		case p.Mistakes && im.Label == im.Pred:
+			return fmt.Errorf("%s message: image %d is listed as a mistake but is predicted right", typ, im.Index)
+		}
+		last = im.Index
+	}
+	want := 0
+	if n > 0 {
+		want = 1
+	}
+	if len(files) != want || (n > 0 && files[0].Size != n*ImageBytes) {
+		return fmt.Errorf("%s message: %d images with attached files %+v, want %d bytes of pixels", typ, n, files, n*ImageBytes)
+	}
+	return nil
+}
+
+func (c *Classified) validate(typ string) error {
+	if len(c.Probs) < 2 || len(c.Probs) > MaxClasses || c.Step < 0 {
+		return fmt.Errorf("%s message: %d probabilities, step %d", typ, len(c.Probs), c.Step)
+	}
+	sum := 0.0
+	for i, p := range c.Probs {
+		if !(p >= 0 && p <= 1) {
+			return fmt.Errorf("%s message: probability %d is %v", typ, i, p)
+		}
+		sum += float64(p)
+	}
+	if math.Abs(sum-1) > 1e-3 {
+		return fmt.Errorf("%s message: the probabilities add up to %v, not 1", typ, sum)
+	}
+	return nil
+}
