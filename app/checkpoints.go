@@ -153,6 +153,7 @@ func (s *Store) adoptRestored(m wasm.Message) bool {
 		s.Losses, s.LossStart = nil, m.State.Step
 		s.Log, s.LogDropped = nil, 0
 		s.Eval = EvalView{}
+		s.resetPredictions()
 		s.Checkpoints.Pending = nil
 		return true
 	case wasm.TypeError:

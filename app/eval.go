@@ -44,6 +44,46 @@ func (p *EvalPanel) Render() app.UI {
 			}),
 		),
 		app.If(e.Result != nil && len(e.Result.Confusion) > 0, func() app.UI { return p.renderClasses(*e.Result) }),
+		app.If(e.Result != nil && len(e.Result.Confusion) > 0, func() app.UI { return p.renderConfusion(*e.Result) }),
+	)
+}
+
+// renderConfusion is the confusion matrix: a row per true class, a column per predicted
+// class, each cell the count of test images, shaded by its share of the row (the diagonal in
+// the accent colour, mistakes in red), the number always printed in full contrast.
+func (p *EvalPanel) renderConfusion(r wasm.EvalResult) app.UI {
+	name := func(k int) string { return className(p.ClassNames, k) }
+	return app.Div().Class("confusion-wrap").Body(
+		app.Table().ID(EvalConfusionID).Class("confusion").Body(
+			app.Caption().Text("Confusion matrix: rows are the true classes, columns the predicted classes"),
+			app.THead().Body(app.Tr().Body(
+				app.Th().Class("corner").Text("true \\ predicted"),
+				app.Range(r.Confusion).Slice(func(j int) app.UI {
+					return app.Th().Class("pred-head").Attr("scope", "col").Title(name(j)).Text(name(j))
+				}),
+			)),
+			app.TBody().Body(app.Range(r.Confusion).Slice(func(i int) app.UI {
+				row := r.Confusion[i]
+				total := 0
+				for _, n := range row {
+					total += n
+				}
+				return app.Tr().Body(
+					app.Th().Attr("scope", "row").Text(name(i)),
+					app.Range(row).Slice(func(j int) app.UI {
+						share := 0.0
+						if total > 0 {
+							share = float64(row[j]) / float64(total)
+						}
+						return app.Td().Class("num", "cm-cell", choose(i == j, "cm-diag", "cm-off")).
+							DataSet("true", i).DataSet("pred", j).DataSet("count", row[j]).
+							Style("--share", "%.3f", share).
+							Title(fmt.Sprintf("%s predicted as %s: %d of %d (%.1f%%)", name(i), name(j), row[j], total, 100*share)).
+							Text(row[j])
+					}),
+				)
+			})),
+		),
 	)
 }
 
@@ -72,10 +112,7 @@ func (p *EvalPanel) renderClasses(r wasm.EvalResult) app.UI {
 			if total > 0 {
 				acc = float64(row[i]) / float64(total)
 			}
-			name := strconv.Itoa(i)
-			if i < len(p.ClassNames) {
-				name = p.ClassNames[i]
-			}
+			name := className(p.ClassNames, i)
 			return app.Tr().Body(
 				app.Td().Text(name),
 				app.Td().Class("num").Text(fmt.Sprintf("%.1f%%", 100*acc)),

@@ -54,6 +54,9 @@ func (h *Home) OnMount(ctx app.Context) {
 	for name, f := range h.checkpointHandlers() {
 		ctx.Handle(name, f)
 	}
+	for name, f := range h.predictHandlers() {
+		ctx.Handle(name, f)
+	}
 	h.openCheckpoints(ctx)
 	h.startTeam(ctx)
 }
@@ -143,6 +146,7 @@ func (h *Home) Render() app.UI {
 	if s.Run.Active() {
 		preset, _ = s.Preset(s.Run.Settings.Preset)
 	}
+	testImages, classify := h.predictPanels()
 	var presets []string
 	for _, p := range s.Worker.Presets {
 		presets = append(presets, p.Name)
@@ -166,6 +170,7 @@ func (h *Home) Render() app.UI {
 				&LogPanel{Lines: s.Log, Dropped: s.LogDropped},
 				&EvalPanel{Eval: s.Eval, CanEval: s.CanEval(), ClassNames: s.Dataset.Info.ClassNames, RunStep: s.Run.Step,
 					Training: s.Run.Phase == wasm.PhaseRunning},
+				testImages, classify,
 				h.checkpointsPanel(),
 			),
 		),

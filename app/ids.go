@@ -42,6 +42,22 @@ const (
 	EvalProgressID  = "eval-progress"  // <progress>, test images done
 	EvalPrecisionID = "eval-precision" // "precision: 0.xxxx"; data-precision, data-correct, data-total, data-step
 	EvalClassesID   = "eval-classes"   // per-class accuracy table
+	// EvalConfusionID is the confusion matrix: rows true classes, columns predicted classes;
+	// each count cell has data-true, data-pred and data-count.
+	EvalConfusionID = "eval-confusion"
+
+	// Test images with predictions (app/predict.go). The grid has data-count, data-mistakes,
+	// data-start, data-next and data-step; each .ti-tile has data-index, data-label, data-pred.
+	TestImagesID         = "test-images"
+	TestImagesShowID     = "test-images-show"     // predict the current page (or the first)
+	TestImagesPrevID     = "test-images-prev"     // the previous page
+	TestImagesNextID     = "test-images-next"     // the next page
+	TestImagesMistakesID = "test-images-mistakes" // checkbox: only misclassified images
+
+	// Classify my own image.
+	ClassifyUploadID = "classify-upload" // <input type=file> taking a PNG or JPEG picture
+	ClassifyResultID = "classify-result" // classes by probability; data-class (the top class), data-name
+	ClassifyErrorID  = "classify-error"  // why the chosen file was not classified
 
 	// Checkpoints panel. Each row of the list is a .ckpt-row with data-id, data-name
 	// ("cifar10.ckpt-<step>"), data-step, data-size and data-run, and buttons .ckpt-restore,
@@ -75,4 +91,10 @@ const (
 	actionCkptDownload = "ckpt.download" // value: checkpoint id
 	actionCkptDelete   = "ckpt.delete"   // value: checkpoint id
 	actionCkptUpload   = "ckpt.upload"   // the file chosen in CkptUploadID
+
+	actionTestShow     = "test.show"     // predict the current page of test images
+	actionTestNext     = "test.next"     // the next page
+	actionTestPrev     = "test.prev"     // the previous page
+	actionTestMistakes = "test.mistakes" // value: bool, only mistakes
+	actionClassify     = "classify"      // the picture chosen in ClassifyUploadID
 )

@@ -26,6 +26,8 @@ type Store struct {
 	Log        []string
 	LogDropped int
 	Eval       EvalView
+	// Predict is the test images with predictions and one's own picture (predict.go).
+	Predict PredictView
 	// Checkpoints are those kept in this browser (checkpoints.go).
 	Checkpoints CheckpointsView
 	// Messages are problems to show the user (errors, ignored settings), newest last.
@@ -189,6 +191,7 @@ func (s *Store) StartRun() wasm.Message {
 	s.Losses, s.LossStart = make([]float32, 0, min(set.Steps, 1<<16)), 0
 	s.Log, s.LogDropped = nil, 0
 	s.Eval = EvalView{}
+	s.resetPredictions()
 	return wasm.Message{Type: wasm.TypeStart, Run: id, Settings: &set}
 }
 
@@ -237,6 +240,11 @@ func (s *Store) Apply(in wasm.Inbound) *wasm.Message {
 	case wasm.TypeEvalResult:
 		r := *m.EvalResult
 		s.Eval = EvalView{Done: r.Total, Total: r.Total, Result: &r}
+		return s.afterEval() // the test images, predicted by the weights just evaluated
+	case wasm.TypePredictions:
+		s.testImages(*m.Predictions, in.Files)
+	case wasm.TypeClassified:
+		s.classified(*m.Classified)
 	case wasm.TypeCheckpoint:
 		s.checkpointSaved(*m.Checkpoint)
 	case wasm.TypeError:
@@ -290,6 +298,8 @@ func (s *Store) failure(f wasm.Failure) {
 		s.Dataset.Phase, s.Dataset.Error = DatasetFailed, f.Message
 	case wasm.WhereEval:
 		s.Eval.Running = false
+	case wasm.WherePredict:
+		s.Predict.Loading, s.Predict.Classify.Busy = false, false
 	case wasm.WhereWorker:
 		s.Worker.Failed = true
 		s.Eval.Running = false

@@ -1,0 +1,110 @@
+package app
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/jpeg" // one's own picture may be a JPEG
+	"image/png"
+
+	"cifar10/wasm"
+)
+
+// Pictures in the page: one's own picture made a 32x32 CIFAR-10 record for the worker to
+// classify, and records (test images, that picture) drawn as PNG data: URLs. Plain Go, so it
+// is tested natively; the page's wasm decodes the file itself and sends the worker only the
+// 3,072 bytes the model sees.
+
+// Limits on a picture to classify: the file's size, and its pixels, so that decoding it stays
+// within the tab's memory (a 16-megapixel photo decodes to at most 64 MB).
+const (
+	MaxPictureBytes  = 32 << 20
+	MaxPicturePixels = 1 << 24
+)
+
+// PictureRecord decodes a PNG or JPEG file and makes it what the model takes: the central
+// square of the picture (the longer side cropped evenly at both ends), shrunk to 32x32, each
+// output pixel the average of the source pixels it covers (at most 8x8 of them sampled evenly,
+// which keeps large photos fast), transparent parts on white. It returns the 3,072 bytes in
+// a CIFAR-10 record's layout (1,024 R, 1,024 G, 1,024 B, rows top to bottom), or an error of
+// one sentence naming the file.
+func PictureRecord(name string, data []byte) ([]byte, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("the file %s is not a PNG or JPEG image, so it was not classified", name)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > MaxPicturePixels {
+		return nil, fmt.Errorf("the picture %s is %dx%d pixels, more than the %d megapixels this page classifies", name, cfg.Width, cfg.Height, MaxPicturePixels>>20)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("the picture %s could not be decoded (%v), so it was not classified", name, err)
+	}
+	return squareRecord(img), nil
+}
+
+// squareRecord shrinks the central square of img to a 32x32 record.
+func squareRecord(img image.Image) []byte {
+	const side = wasm.ImageSide
+	b := img.Bounds()
+	n := min(b.Dx(), b.Dy())
+	x0, y0 := b.Min.X+(b.Dx()-n)/2, b.Min.Y+(b.Dy()-n)/2
+	out := make([]byte, wasm.ImageBytes)
+	for y := range side {
+		ylo, yhi := span(y, y0, n)
+		for x := range side {
+			xlo, xhi := span(x, x0, n)
+			var sum [3]uint64
+			count := uint64(0)
+			for sy := ylo; sy < yhi; sy += max(1, (yhi-ylo)/8) {
+				for sx := xlo; sx < xhi; sx += max(1, (xhi-xlo)/8) {
+					r, g, bl, a := img.At(sx, sy).RGBA() // premultiplied: add white where transparent
+					sum[0] += uint64(r + 0xffff - a)
+					sum[1] += uint64(g + 0xffff - a)
+					sum[2] += uint64(bl + 0xffff - a)
+					count++
+				}
+			}
+			for c := range 3 { // the average of 16-bit values, as 8 bits, rounded
+				out[c*side*side+y*side+x] = byte((sum[c]*255 + count*65535/2) / (count * 65535))
+			}
+		}
+	}
+	return out
+}
+
+// span is the source range [lo, hi) that output index i of wasm.ImageSide covers in a square
+// of n pixels starting at first; it holds at least one pixel, so small pictures are enlarged.
+func span(i, first, n int) (lo, hi int) {
+	lo = first + i*n/wasm.ImageSide
+	hi = first + (i+1)*n/wasm.ImageSide
+	if hi <= lo {
+		hi = lo + 1
+	}
+	return lo, hi
+}
+
+// RecordImage is a 32x32 record (CHW bytes) as an image.
+func RecordImage(rec []byte) *image.NRGBA {
+	const side, plane = wasm.ImageSide, wasm.ImageSide * wasm.ImageSide
+	img := image.NewNRGBA(image.Rect(0, 0, side, side))
+	for i := range plane {
+		img.SetNRGBA(i%side, i/side, color.NRGBA{rec[i], rec[plane+i], rec[2*plane+i], 255})
+	}
+	return img
+}
+
+// RecordPNG returns a record as a PNG data: URL, for an <img>. A record that is not 3,072
+// bytes gives "" (nothing is drawn).
+func RecordPNG(rec []byte) string {
+	if len(rec) != wasm.ImageBytes {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, RecordImage(rec)); err != nil {
+		return ""
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+}
