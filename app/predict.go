@@ -264,7 +264,8 @@ func (p *TestImagesPanel) renderTile(t Tile) app.UI {
 		app.Img().Src(t.Src).Alt(fmt.Sprintf("test image %d, a %s", t.Index, label)).Width(64).Height(64),
 		app.FigCaption().Body(
 			app.Div().Class("ti-true").Text(label),
-			app.Div().Class("ti-pred").Text(fmt.Sprintf("%s %s %.0f%%", choose(right, "✓", "✗"), pred, 100*t.Prob)),
+			app.Div().Class("ti-pred").Text(choose(right, "✓ ", "✗ ")+pred),
+			app.Div().Class("ti-prob").Text(fmt.Sprintf("%.0f%%", 100*t.Prob)),
 		),
 	)
 }
