@@ -277,3 +277,62 @@ func TestClassifyOwnImage(t *testing.T) {
 	}
 	ScreenshotOf(t, ctx, ".classify", "classify-own-image")
 }
+
+// TestEvaluationViewTwoWorkers: with 2 workers sharing a paused run (dataset in shared
+// memory), the merged confusion matrix adds up to the test set, and the leader alone predicts
+// the test images (pixels read from shared memory) and classifies a picture.
+func TestEvaluationViewTwoWorkers(t *testing.T) {
+	ctx := NewBrowser(t, Timeout(90*time.Second))
+	srv := StartServer(t)
+	OpenWorkers(t, ctx, srv, "steps=200&batch=32&seed=4&save_every=0&workers=2", 2)
+	StartRun(t, ctx)
+	WaitStep(t, ctx, 3, 30*time.Second)
+	Click(t, ctx, ui.TrainPauseID)
+	WaitPhase(t, ctx, 10*time.Second, wasm.PhasePaused)
+	if got := DataInt(t, ctx, ui.WorkerStatusID, "run-workers"); got != 2 {
+		t.Fatalf("the run is shared by %d workers, want 2", got)
+	}
+	step := Step(t, ctx)
+	correct, _ := Evaluate(t, ctx, int64(step))
+	sum, diagonal := 0, 0
+	for _, c := range ConfusionCells(t, ctx) {
+		sum += c.Count
+		if c.True == c.Pred {
+			diagonal += c.Count
+		}
+	}
+	if sum != SyntheticTest || diagonal != correct {
+		t.Errorf("two workers' confusion matrix adds up to %d with diagonal %d; %d correct of %d", sum, diagonal, correct, SyntheticTest)
+	}
+	WaitJS(t, ctx, fmt.Sprintf(`document.getElementById(%q)?.dataset.step === '%d' && document.getElementById(%q).dataset.count === '24'`, ui.TestImagesID, step, ui.TestImagesID), 20*time.Second)
+	data, err := cifar.Load(DataDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiles := GridTiles(t, ctx)
+	for i, tile := range tiles {
+		if tile.Index != i || tile.Label != int(data.Test.Labels[i]) || tile.Pred < 0 || tile.Pred > 9 {
+			t.Errorf("tile %d: %+v", i, tile)
+		}
+	}
+	if got := tilePixels(t, tiles[23].Src); string(got) != string(data.Test.Image(23)) {
+		t.Error("tile 23 does not show test image 23's pixels")
+	}
+	picture := filepath.Join(t.TempDir(), "seven.png")
+	f, err := os.Create(picture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, ui.RecordImage(data.Test.Image(7))); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	ChoosePicture(t, ctx, picture)
+	WaitJS(t, ctx, `document.getElementById('`+ui.ClassifyResultID+`')`, 20*time.Second)
+	if top := DataInt(t, ctx, ui.ClassifyResultID, "class"); top != tiles[7].Pred || len(ClassifyRows(t, ctx)) != 10 {
+		t.Errorf("test image 7 as a PNG is classified %d, the grid predicts %d", top, tiles[7].Pred)
+	}
+	if Phase(t, ctx) != wasm.PhasePaused || Step(t, ctx) != step {
+		t.Errorf("predicting changed the paused run: %s at step %d", Phase(t, ctx), Step(t, ctx))
+	}
+}
