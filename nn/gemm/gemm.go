@@ -75,12 +75,54 @@ func (g *Context) Mul(transA, transB bool, m, n, k int, a []float32, lda int, b 
 		}
 		return
 	}
+	if swapPays(m, n, g.kern.nr) {
+		g.mulSwapped(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+		return
+	}
+	g.mul(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+}
+
+// mul is Mul as stated: op(B) packed, A read in place.
+func (g *Context) mul(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
 	mr := g.kern.mr
 	g.run(problem{
 		transA: transA, transB: transB, m: m, n: n, k: k, kb: kcBlock,
 		a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate,
 		flops: 2 * float64(m) * float64(n) * float64(k),
 	}, mulRows, (m+mr-1)/mr)
+}
+
+// swapPays says whether Mul computes the transposed product instead. Mul packs op(B), k×n
+// floats, on every call; when C has few rows and many columns (a dense layer on a shard of 16
+// examples: 16×384 from 16×2304 times 2304×384) that copy costs more than the product, and
+// computing Cᵀ = op(B)ᵀ·op(A)ᵀ packs op(A) (k×m) instead. C must have at least nr rows so
+// the transposed product's column panels are full.
+func swapPays(m, n, nr int) bool {
+	return m >= nr && n >= 2*m
+}
+
+// mulSwapped computes Mul's C through its transpose: Cᵀ = op(B)ᵀ·op(A)ᵀ into the pool's
+// scratch (C copied in first when accumulating), then transposed into C. Every element is
+// the same sequence of operations as in mul (products commute exactly, also fused), so the
+// result is bit-identical to it.
+func (g *Context) mulSwapped(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	ct := grow(g.swapC, n*m)
+	g.swapC = ct
+	if accumulate {
+		transpose(ct, m, c, ldc, m, n)
+	}
+	g.mul(!transB, !transA, n, m, k, b, ldb, a, lda, ct, m, accumulate)
+	transpose(c, ldc, ct, m, n, m)
+}
+
+// transpose writes the rows×cols matrix src (row stride lds) as dst = srcᵀ (row stride ldd).
+func transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	for i := 0; i < rows; i++ {
+		row := src[i*lds : i*lds+cols : i*lds+cols]
+		for j, v := range row {
+			dst[j*ldd+i] = v
+		}
+	}
 }
 
 // checkArgs panics with a readable message when a matrix is too short for its shape, instead of

@@ -12,6 +12,7 @@ type pool struct {
 	threads int
 	kern    kernel
 	packedB []float32
+	swapC   []float32 // Cᵀ of a swapped Mul
 	p       problem
 	workers []*worker // workers[0] is the calling goroutine's own scratch
 	wg      sync.WaitGroup
