@@ -3,9 +3,20 @@
 // gen_kernels writes kernel_amd64.go and kernel_wasm.go (run: go generate ./nn/gemm).
 //
 // The SIMD micro-kernels are one pattern (mr rows of A broadcast against v vectors of a packed
-// B row, k unrolled by 2) at three vector widths and two ways of reading A. Written out, the
-// compiler sees straight-line code with constant offsets and one bounds check per two steps;
-// generating it keeps the six kernels identical in their arithmetic.
+// B row) at three vector widths and three ways of reading A. Written out, the compiler sees
+// straight-line code with constant offsets; generating it keeps the kernels identical in their
+// arithmetic.
+//
+// k is unrolled by 2 for wasm only, where Go's backend makes every loop iteration costly and an
+// unrolled step leaves one bounds check per two steps. On amd64 unrolling must not be done: the
+// scheduler hoists the A loads of both steps to the top of the iteration, so 8 scalars, 8
+// accumulators and 2 B vectors are live at once, more than the 15 vector registers Go allocates
+// (X15 is its zero register), and the excess is spilled with legacy-SSE MOVUPS (Go encodes
+// 128-bit spills without VEX). On Intel, a legacy SSE instruction while the upper halves of the
+// YMM/ZMM registers are dirty costs a state transition or a false dependency every time: on a
+// Xeon (family 6 model 167) the unrolled kernels ran at 4 (AVX-512) and 0.8 (AVX2) GFLOP/s,
+// slower than plain Go; one step per iteration runs at ~105 and ~60 (AMD Zen has no such
+// penalty). TestNoLegacySSE in sse_amd64_test.go disassembles the kernels to keep it that way.
 package main
 
 import (
@@ -25,14 +36,23 @@ type family struct {
 	splat      string
 	fma        bool
 	clearUpper bool
+	unroll     int // k steps per loop iteration: 1 or 2
 }
 
 func (f family) nr() int { return f.width * f.v }
 
+// unrolled ends a kernel's doc comment: how many k steps one loop iteration takes.
+func (f family) unrolled() string {
+	if f.unroll == 2 {
+		return "; k is unrolled by 2"
+	}
+	return "; one k step per iteration"
+}
+
 func main() {
-	avx2 := family{"AVX2", "vec8", 8, 4, 2, "load8", "archsimd.BroadcastFloat32x8", true, true}
-	avx512 := family{"AVX512", "vec16", 16, 4, 2, "load16", "archsimd.BroadcastFloat32x16", true, true}
-	wasm := family{"Wasm", "vec", 4, 4, 2, "load4", "splat", false, false}
+	avx2 := family{"AVX2", "vec8", 8, 4, 2, "load8", "archsimd.BroadcastFloat32x8", true, true, 1}
+	avx512 := family{"AVX512", "vec16", 16, 4, 2, "load16", "archsimd.BroadcastFloat32x16", true, true, 1}
+	wasm := family{"Wasm", "vec", 4, 4, 2, "load4", "splat", false, false, 2}
 	write("kernel_amd64.go", amd64Header, avx2, avx512)
 	write("kernel_wasm.go", wasmHeader, wasm)
 }
@@ -128,11 +148,13 @@ func stores(b *strings.Builder, f family) {
 
 func tileT(b *strings.Builder, f family) {
 	nr := f.nr()
-	fmt.Fprintf(b, "\n// tile%sT reads A(r,p) at a[p*lda+r]; k is unrolled by 2.\n", f.name)
+	fmt.Fprintf(b, "\n// tile%sT reads A(r,p) at a[p*lda+r]%s.\n", f.name, f.unrolled())
 	fmt.Fprintf(b, "func tile%sT(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) {\n", f.name)
 	b.WriteString(vars(f))
 	fmt.Fprintf(b, "b = b[: %d*kc : %d*kc]\no := 0\n", nr, nr)
-	b.WriteString("lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps\n")
+	if f.unroll == 2 {
+		b.WriteString("lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps\n")
+	}
 	stridedSteps(b, f, "b")
 	stores(b, f)
 	b.WriteString("}\n")
@@ -142,10 +164,12 @@ func tileT(b *strings.Builder, f family) {
 // the rows of one image in the weight gradient of Conv.
 func tileS(b *strings.Builder, f family) {
 	nr := f.nr()
-	fmt.Fprintf(b, "\n// tile%sS reads A(r,p) for p = s*kseg+t at a[s*sstride+t*lda+r]; k is unrolled by 2.\n", f.name)
+	fmt.Fprintf(b, "\n// tile%sS reads A(r,p) for p = s*kseg+t at a[s*sstride+t*lda+r]%s.\n", f.name, f.unrolled())
 	fmt.Fprintf(b, "func tile%sS(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, ldc int, add bool) {\n", f.name)
 	b.WriteString(vars(f))
-	b.WriteString("lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps\n")
+	if f.unroll == 2 {
+		b.WriteString("lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps\n")
+	}
 	b.WriteString("for s := range nseg {\n")
 	fmt.Fprintf(b, "bs := b[s*kseg*%d : (s+1)*kseg*%d : (s+1)*kseg*%d]\n", nr, nr, nr)
 	b.WriteString("o := s * sstride\n")
@@ -158,6 +182,13 @@ func tileS(b *strings.Builder, f family) {
 // stridedSteps runs the T steps over the packed B rows in bv, with A at a[o + p*lda + r].
 func stridedSteps(b *strings.Builder, f family, bv string) {
 	nr, mr := f.nr(), f.mr
+	if f.unroll == 1 {
+		fmt.Fprintf(b, "for ; len(%s) >= %d; %s = %s[%d:] {\n", bv, nr, bv, bv, nr)
+		fmt.Fprintf(b, "x := a[o : o+%d : o+%d]\ny := %s[:%d:%d]\n", mr, mr, bv, nr, nr)
+		step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("x[%d]", r) }), 0)
+		b.WriteString("o += lda\n}\n")
+		return
+	}
 	fmt.Fprintf(b, "for ; len(%s) >= %d; %s = %s[%d:] {\n", bv, 2*nr, bv, bv, 2*nr)
 	fmt.Fprintf(b, "w := a[o : o+lda+%d : o+lda+%d]\nx := w[:%d:%d]\nz := w[lda : lda+%d : lda+%d]\n", mr, mr, mr, mr, mr, mr)
 	fmt.Fprintf(b, "y := %s[:%d:%d]\n", bv, 2*nr, 2*nr)
@@ -171,7 +202,7 @@ func stridedSteps(b *strings.Builder, f family, bv string) {
 
 func tileN(b *strings.Builder, f family) {
 	nr, mr := f.nr(), f.mr
-	fmt.Fprintf(b, "\n// tile%sN reads A(r,p) at a[r*lda+p]; k is unrolled by 2.\n", f.name)
+	fmt.Fprintf(b, "\n// tile%sN reads A(r,p) at a[r*lda+p]%s.\n", f.name, f.unrolled())
 	fmt.Fprintf(b, "func tile%sN(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) {\n", f.name)
 	b.WriteString(vars(f))
 	var xs, rs []string
@@ -186,6 +217,16 @@ func tileN(b *strings.Builder, f family) {
 		}
 		xs = append(xs, fmt.Sprintf("x%d", r))
 		rs = append(rs, fmt.Sprintf("r%d[p:p+2:p+2]", r))
+	}
+	if f.unroll == 1 {
+		fmt.Fprintf(b, "b = b[: %d*kc : %d*kc]\n", nr, nr)
+		b.WriteString("for p := range kc {\n")
+		fmt.Fprintf(b, "y := b[%d*p : %d*p+%d : %d*p+%d]\n", nr, nr, nr, nr, nr)
+		step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("r%d[p]", r) }), 0)
+		b.WriteString("}\n")
+		stores(b, f)
+		b.WriteString("}\n")
+		return
 	}
 	fmt.Fprintf(b, "b = b[: %d*kc : %d*kc]\np := 0\n", nr, nr)
 	b.WriteString("for ; p+2 <= kc; p += 2 {\n")
@@ -231,7 +272,9 @@ import "simd/archsimd"
 // else AVX2+FMA (Float32x8, 4x16 tile), else plain Go. Both SIMD kernels use fused multiply-add
 // and clear the upper AVX bits on return: scalar SSE code after dirty AVX state ran 4x slower on
 // the development machine. Wider tiles (4x64, 8x32 for AVX-512; 4x24, 6x16 for AVX2) spilled in
-// Go's register allocator and ran 20-40% slower.
+// Go's register allocator and ran 20-40% slower. k is not unrolled: the unrolled loop spilled
+// with legacy-SSE instructions, which on Intel cost a transition penalty per iteration and made
+// the kernels 25-70x slower (gen_kernels.go).
 var best = kernels()[0]
 
 var (

@@ -10,7 +10,9 @@ import "simd/archsimd"
 // else AVX2+FMA (Float32x8, 4x16 tile), else plain Go. Both SIMD kernels use fused multiply-add
 // and clear the upper AVX bits on return: scalar SSE code after dirty AVX state ran 4x slower on
 // the development machine. Wider tiles (4x64, 8x32 for AVX-512; 4x24, 6x16 for AVX2) spilled in
-// Go's register allocator and ran 20-40% slower.
+// Go's register allocator and ran 20-40% slower. k is not unrolled: the unrolled loop spilled
+// with legacy-SSE instructions, which on Intel cost a transition penalty per iteration and made
+// the kernels 25-70x slower (gen_kernels.go).
 var best = kernels()[0]
 
 var (
@@ -49,38 +51,12 @@ func storeRow16(r []float32, v0, v1 vec8, add bool) {
 	v1.StoreArray((*[8]float32)(r[8:16]))
 }
 
-// tileAVX2T reads A(r,p) at a[p*lda+r]; k is unrolled by 2.
+// tileAVX2T reads A(r,p) at a[p*lda+r]; one k step per iteration.
 func tileAVX2T(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec8
 	b = b[: 16*kc : 16*kc]
 	o := 0
-	lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps
-	for ; len(b) >= 32; b = b[32:] {
-		w := a[o : o+lda+4 : o+lda+4]
-		x := w[:4:4]
-		z := w[lda : lda+4 : lda+4]
-		y := b[:32:32]
-		b0, b1 = load8(y[0:8]), load8(y[8:16])
-		a0 = archsimd.BroadcastFloat32x8(x[0])
-		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-		a0 = archsimd.BroadcastFloat32x8(x[1])
-		c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-		a0 = archsimd.BroadcastFloat32x8(x[2])
-		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-		a0 = archsimd.BroadcastFloat32x8(x[3])
-		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-		b0, b1 = load8(y[16:24]), load8(y[24:32])
-		a0 = archsimd.BroadcastFloat32x8(z[0])
-		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-		a0 = archsimd.BroadcastFloat32x8(z[1])
-		c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-		a0 = archsimd.BroadcastFloat32x8(z[2])
-		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-		a0 = archsimd.BroadcastFloat32x8(z[3])
-		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-		o += 2 * lda
-	}
-	if len(b) >= 16 {
+	for ; len(b) >= 16; b = b[16:] {
 		x := a[o : o+4 : o+4]
 		y := b[:16:16]
 		b0, b1 = load8(y[0:8]), load8(y[8:16])
@@ -92,6 +68,7 @@ func tileAVX2T(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) 
 		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
 		a0 = archsimd.BroadcastFloat32x8(x[3])
 		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
+		o += lda
 	}
 	storeRow16(c[:16:16], c00, c01, add)
 	storeRow16(c[ldc:ldc+16:ldc+16], c10, c11, add)
@@ -100,39 +77,13 @@ func tileAVX2T(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) 
 	archsimd.ClearAVXUpperBits()
 }
 
-// tileAVX2S reads A(r,p) for p = s*kseg+t at a[s*sstride+t*lda+r]; k is unrolled by 2.
+// tileAVX2S reads A(r,p) for p = s*kseg+t at a[s*sstride+t*lda+r]; one k step per iteration.
 func tileAVX2S(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, ldc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec8
-	lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps
 	for s := range nseg {
 		bs := b[s*kseg*16 : (s+1)*kseg*16 : (s+1)*kseg*16]
 		o := s * sstride
-		for ; len(bs) >= 32; bs = bs[32:] {
-			w := a[o : o+lda+4 : o+lda+4]
-			x := w[:4:4]
-			z := w[lda : lda+4 : lda+4]
-			y := bs[:32:32]
-			b0, b1 = load8(y[0:8]), load8(y[8:16])
-			a0 = archsimd.BroadcastFloat32x8(x[0])
-			c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-			a0 = archsimd.BroadcastFloat32x8(x[1])
-			c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-			a0 = archsimd.BroadcastFloat32x8(x[2])
-			c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-			a0 = archsimd.BroadcastFloat32x8(x[3])
-			c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-			b0, b1 = load8(y[16:24]), load8(y[24:32])
-			a0 = archsimd.BroadcastFloat32x8(z[0])
-			c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-			a0 = archsimd.BroadcastFloat32x8(z[1])
-			c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-			a0 = archsimd.BroadcastFloat32x8(z[2])
-			c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-			a0 = archsimd.BroadcastFloat32x8(z[3])
-			c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-			o += 2 * lda
-		}
-		if len(bs) >= 16 {
+		for ; len(bs) >= 16; bs = bs[16:] {
 			x := a[o : o+4 : o+4]
 			y := bs[:16:16]
 			b0, b1 = load8(y[0:8]), load8(y[8:16])
@@ -144,6 +95,7 @@ func tileAVX2S(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, ld
 			c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
 			a0 = archsimd.BroadcastFloat32x8(x[3])
 			c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
+			o += lda
 		}
 	}
 	storeRow16(c[:16:16], c00, c01, add)
@@ -153,7 +105,7 @@ func tileAVX2S(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, ld
 	archsimd.ClearAVXUpperBits()
 }
 
-// tileAVX2N reads A(r,p) at a[r*lda+p]; k is unrolled by 2.
+// tileAVX2N reads A(r,p) at a[r*lda+p]; one k step per iteration.
 func tileAVX2N(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec8
 	r0 := a[:kc:kc]
@@ -161,30 +113,7 @@ func tileAVX2N(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) 
 	r2 := a[2*lda:][:kc:kc]
 	r3 := a[3*lda:][:kc:kc]
 	b = b[: 16*kc : 16*kc]
-	p := 0
-	for ; p+2 <= kc; p += 2 {
-		x0, x1, x2, x3 := r0[p:p+2:p+2], r1[p:p+2:p+2], r2[p:p+2:p+2], r3[p:p+2:p+2]
-		y := b[16*p : 16*p+32 : 16*p+32]
-		b0, b1 = load8(y[0:8]), load8(y[8:16])
-		a0 = archsimd.BroadcastFloat32x8(x0[0])
-		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-		a0 = archsimd.BroadcastFloat32x8(x1[0])
-		c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-		a0 = archsimd.BroadcastFloat32x8(x2[0])
-		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-		a0 = archsimd.BroadcastFloat32x8(x3[0])
-		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-		b0, b1 = load8(y[16:24]), load8(y[24:32])
-		a0 = archsimd.BroadcastFloat32x8(x0[1])
-		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-		a0 = archsimd.BroadcastFloat32x8(x1[1])
-		c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-		a0 = archsimd.BroadcastFloat32x8(x2[1])
-		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-		a0 = archsimd.BroadcastFloat32x8(x3[1])
-		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-	}
-	if p < kc {
+	for p := range kc {
 		y := b[16*p : 16*p+16 : 16*p+16]
 		b0, b1 = load8(y[0:8]), load8(y[8:16])
 		a0 = archsimd.BroadcastFloat32x8(r0[p])
@@ -214,38 +143,12 @@ func storeRow32(r []float32, v0, v1 vec16, add bool) {
 	v1.StoreArray((*[16]float32)(r[16:32]))
 }
 
-// tileAVX512T reads A(r,p) at a[p*lda+r]; k is unrolled by 2.
+// tileAVX512T reads A(r,p) at a[p*lda+r]; one k step per iteration.
 func tileAVX512T(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec16
 	b = b[: 32*kc : 32*kc]
 	o := 0
-	lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps
-	for ; len(b) >= 64; b = b[64:] {
-		w := a[o : o+lda+4 : o+lda+4]
-		x := w[:4:4]
-		z := w[lda : lda+4 : lda+4]
-		y := b[:64:64]
-		b0, b1 = load16(y[0:16]), load16(y[16:32])
-		a0 = archsimd.BroadcastFloat32x16(x[0])
-		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-		a0 = archsimd.BroadcastFloat32x16(x[1])
-		c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-		a0 = archsimd.BroadcastFloat32x16(x[2])
-		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-		a0 = archsimd.BroadcastFloat32x16(x[3])
-		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-		b0, b1 = load16(y[32:48]), load16(y[48:64])
-		a0 = archsimd.BroadcastFloat32x16(z[0])
-		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-		a0 = archsimd.BroadcastFloat32x16(z[1])
-		c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-		a0 = archsimd.BroadcastFloat32x16(z[2])
-		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-		a0 = archsimd.BroadcastFloat32x16(z[3])
-		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-		o += 2 * lda
-	}
-	if len(b) >= 32 {
+	for ; len(b) >= 32; b = b[32:] {
 		x := a[o : o+4 : o+4]
 		y := b[:32:32]
 		b0, b1 = load16(y[0:16]), load16(y[16:32])
@@ -257,6 +160,7 @@ func tileAVX512T(kc int, a []float32, lda int, b, c []float32, ldc int, add bool
 		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
 		a0 = archsimd.BroadcastFloat32x16(x[3])
 		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
+		o += lda
 	}
 	storeRow32(c[:32:32], c00, c01, add)
 	storeRow32(c[ldc:ldc+32:ldc+32], c10, c11, add)
@@ -265,39 +169,13 @@ func tileAVX512T(kc int, a []float32, lda int, b, c []float32, ldc int, add bool
 	archsimd.ClearAVXUpperBits()
 }
 
-// tileAVX512S reads A(r,p) for p = s*kseg+t at a[s*sstride+t*lda+r]; k is unrolled by 2.
+// tileAVX512S reads A(r,p) for p = s*kseg+t at a[s*sstride+t*lda+r]; one k step per iteration.
 func tileAVX512S(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, ldc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec16
-	lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps
 	for s := range nseg {
 		bs := b[s*kseg*32 : (s+1)*kseg*32 : (s+1)*kseg*32]
 		o := s * sstride
-		for ; len(bs) >= 64; bs = bs[64:] {
-			w := a[o : o+lda+4 : o+lda+4]
-			x := w[:4:4]
-			z := w[lda : lda+4 : lda+4]
-			y := bs[:64:64]
-			b0, b1 = load16(y[0:16]), load16(y[16:32])
-			a0 = archsimd.BroadcastFloat32x16(x[0])
-			c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-			a0 = archsimd.BroadcastFloat32x16(x[1])
-			c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-			a0 = archsimd.BroadcastFloat32x16(x[2])
-			c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-			a0 = archsimd.BroadcastFloat32x16(x[3])
-			c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-			b0, b1 = load16(y[32:48]), load16(y[48:64])
-			a0 = archsimd.BroadcastFloat32x16(z[0])
-			c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-			a0 = archsimd.BroadcastFloat32x16(z[1])
-			c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-			a0 = archsimd.BroadcastFloat32x16(z[2])
-			c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-			a0 = archsimd.BroadcastFloat32x16(z[3])
-			c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-			o += 2 * lda
-		}
-		if len(bs) >= 32 {
+		for ; len(bs) >= 32; bs = bs[32:] {
 			x := a[o : o+4 : o+4]
 			y := bs[:32:32]
 			b0, b1 = load16(y[0:16]), load16(y[16:32])
@@ -309,6 +187,7 @@ func tileAVX512S(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, 
 			c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
 			a0 = archsimd.BroadcastFloat32x16(x[3])
 			c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
+			o += lda
 		}
 	}
 	storeRow32(c[:32:32], c00, c01, add)
@@ -318,7 +197,7 @@ func tileAVX512S(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, 
 	archsimd.ClearAVXUpperBits()
 }
 
-// tileAVX512N reads A(r,p) at a[r*lda+p]; k is unrolled by 2.
+// tileAVX512N reads A(r,p) at a[r*lda+p]; one k step per iteration.
 func tileAVX512N(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) {
 	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec16
 	r0 := a[:kc:kc]
@@ -326,30 +205,7 @@ func tileAVX512N(kc int, a []float32, lda int, b, c []float32, ldc int, add bool
 	r2 := a[2*lda:][:kc:kc]
 	r3 := a[3*lda:][:kc:kc]
 	b = b[: 32*kc : 32*kc]
-	p := 0
-	for ; p+2 <= kc; p += 2 {
-		x0, x1, x2, x3 := r0[p:p+2:p+2], r1[p:p+2:p+2], r2[p:p+2:p+2], r3[p:p+2:p+2]
-		y := b[32*p : 32*p+64 : 32*p+64]
-		b0, b1 = load16(y[0:16]), load16(y[16:32])
-		a0 = archsimd.BroadcastFloat32x16(x0[0])
-		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-		a0 = archsimd.BroadcastFloat32x16(x1[0])
-		c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-		a0 = archsimd.BroadcastFloat32x16(x2[0])
-		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-		a0 = archsimd.BroadcastFloat32x16(x3[0])
-		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-		b0, b1 = load16(y[32:48]), load16(y[48:64])
-		a0 = archsimd.BroadcastFloat32x16(x0[1])
-		c00, c01 = a0.MulAdd(b0, c00), a0.MulAdd(b1, c01)
-		a0 = archsimd.BroadcastFloat32x16(x1[1])
-		c10, c11 = a0.MulAdd(b0, c10), a0.MulAdd(b1, c11)
-		a0 = archsimd.BroadcastFloat32x16(x2[1])
-		c20, c21 = a0.MulAdd(b0, c20), a0.MulAdd(b1, c21)
-		a0 = archsimd.BroadcastFloat32x16(x3[1])
-		c30, c31 = a0.MulAdd(b0, c30), a0.MulAdd(b1, c31)
-	}
-	if p < kc {
+	for p := range kc {
 		y := b[32*p : 32*p+32 : 32*p+32]
 		b0, b1 = load16(y[0:16]), load16(y[16:32])
 		a0 = archsimd.BroadcastFloat32x16(r0[p])
