@@ -14,6 +14,9 @@ var convShapes = []ConvShape{
 	{Batch: 1, H: 4, W: 13, KH: 3, KW: 5, In: 2, Out: 17},
 	{Batch: 2, H: 3, W: 1, KH: 1, KW: 1, In: 7, Out: 40},
 	{Batch: 2, H: 12, W: 12, KH: 5, KW: 5, In: 64, Out: 64},
+	// Rows of 8 and 16 pixels: the wasm kernel's written-out tileS variants (with 12 above).
+	{Batch: 2, H: 3, W: 8, KH: 3, KW: 3, In: 8, Out: 9},
+	{Batch: 1, H: 2, W: 16, KH: 3, KW: 3, In: 6, Out: 16},
 }
 
 // convRef is the definition of Conv in float64, with the magnitude Σ|terms| for the tolerance.

@@ -87,6 +87,17 @@ func tileWasmT(kc int, a []float32, lda int, b, c []float32, ldc int, add bool) 
 
 // tileWasmS reads A(r,p) for p = s*kseg+t at a[s*sstride+t*lda+r]; k is unrolled by 2.
 func tileWasmS(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, ldc int, add bool) {
+	switch kseg {
+	case 8:
+		tileWasmS8(nseg, a, lda, sstride, b, c, ldc, add)
+		return
+	case 12:
+		tileWasmS12(nseg, a, lda, sstride, b, c, ldc, add)
+		return
+	case 16:
+		tileWasmS16(nseg, a, lda, sstride, b, c, ldc, add)
+		return
+	}
 	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec
 	lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps
 	for s := range nseg {
@@ -128,6 +139,495 @@ func tileWasmS(nseg, kseg int, a []float32, lda, sstride int, b, c []float32, ld
 			a0 = splat(x[2])
 			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
 			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+		}
+	}
+	storeRow8(c[:8:8], c00, c01, add)
+	storeRow8(c[ldc:ldc+8:ldc+8], c10, c11, add)
+	storeRow8(c[2*ldc:2*ldc+8:2*ldc+8], c20, c21, add)
+	storeRow8(c[3*ldc:3*ldc+8:3*ldc+8], c30, c31, add)
+}
+
+// tileWasmS8 is tileWasmS for segments of 8 steps, written out.
+func tileWasmS8(nseg int, a []float32, lda, sstride int, b, c []float32, ldc int, add bool) {
+	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec
+	lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps
+	for s := range nseg {
+		bs := b[s*64 : (s+1)*64 : (s+1)*64]
+		o := s * sstride
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[0:16:16]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[16:32:32]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[32:48:48]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[48:64:64]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+		}
+	}
+	storeRow8(c[:8:8], c00, c01, add)
+	storeRow8(c[ldc:ldc+8:ldc+8], c10, c11, add)
+	storeRow8(c[2*ldc:2*ldc+8:2*ldc+8], c20, c21, add)
+	storeRow8(c[3*ldc:3*ldc+8:3*ldc+8], c30, c31, add)
+}
+
+// tileWasmS12 is tileWasmS for segments of 12 steps, written out.
+func tileWasmS12(nseg int, a []float32, lda, sstride int, b, c []float32, ldc int, add bool) {
+	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec
+	lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps
+	for s := range nseg {
+		bs := b[s*96 : (s+1)*96 : (s+1)*96]
+		o := s * sstride
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[0:16:16]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[16:32:32]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[32:48:48]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[48:64:64]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[64:80:80]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[80:96:96]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+		}
+	}
+	storeRow8(c[:8:8], c00, c01, add)
+	storeRow8(c[ldc:ldc+8:ldc+8], c10, c11, add)
+	storeRow8(c[2*ldc:2*ldc+8:2*ldc+8], c20, c21, add)
+	storeRow8(c[3*ldc:3*ldc+8:3*ldc+8], c30, c31, add)
+}
+
+// tileWasmS16 is tileWasmS for segments of 16 steps, written out.
+func tileWasmS16(nseg int, a []float32, lda, sstride int, b, c []float32, ldc int, add bool) {
+	var c00, c01, c10, c11, c20, c21, c30, c31, a0, b0, b1 vec
+	lda = max(lda, 0) // lets the compiler see z in w: one bounds check per two steps
+	for s := range nseg {
+		bs := b[s*128 : (s+1)*128 : (s+1)*128]
+		o := s * sstride
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[0:16:16]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[16:32:32]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[32:48:48]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[48:64:64]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[64:80:80]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[80:96:96]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[96:112:112]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			o += 2 * lda
+		}
+		{
+			w := a[o : o+lda+4 : o+lda+4]
+			x := w[:4:4]
+			z := w[lda : lda+4 : lda+4]
+			y := bs[112:128:128]
+			b0, b1 = load4(y[0:4]), load4(y[4:8])
+			a0 = splat(x[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(x[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(x[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(x[3])
+			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
+			b0, b1 = load4(y[8:12]), load4(y[12:16])
+			a0 = splat(z[0])
+			c00, c01 = c00.Add(a0.Mul(b0)), c01.Add(a0.Mul(b1))
+			a0 = splat(z[1])
+			c10, c11 = c10.Add(a0.Mul(b0)), c11.Add(a0.Mul(b1))
+			a0 = splat(z[2])
+			c20, c21 = c20.Add(a0.Mul(b0)), c21.Add(a0.Mul(b1))
+			a0 = splat(z[3])
 			c30, c31 = c30.Add(a0.Mul(b0)), c31.Add(a0.Mul(b1))
 		}
 	}
