@@ -27,6 +27,8 @@ for mode in simd plain; do
   run "native-$mode" "${e[@]}" -- ./nn 'BenchmarkTrainStep|BenchmarkEval'
   run "wasm-$mode" "${e[@]}" GOOS=js GOARCH=wasm -- ./nn/gemm 'BenchmarkMul/conv2-fwd'
   run "wasm-$mode" "${e[@]}" GOOS=js GOARCH=wasm -- ./nn 'BenchmarkTrainStep|BenchmarkEval'
+  # What one browser worker does per step: the batch as 8 shards of 16, summed by the fixed tree.
+  run "wasm-$mode" "${e[@]}" GOOS=js GOARCH=wasm -- ./nn/replica 'BenchmarkStep'
 done
 echo
 printf '%-14s %-48s %10s %s\n' build benchmark value unit
