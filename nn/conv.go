@@ -1,6 +1,10 @@
 package nn
 
-import "cifar10/nn/gemm"
+import (
+	"unsafe"
+
+	"cifar10/nn/gemm"
+)
 
 // convLayer is a 2-D convolution with stride 1 and TensorFlow's SAME padding, plus bias and an
 // optional ReLU: y = relu(conv(x, W) + b), W stored HWIO [k, k, in, out].
@@ -24,8 +28,12 @@ type convLayer struct {
 	relu   bool
 	chunk  int       // examples per im2col block; fixed by the shapes, never by the threads
 	col    []float32 // im2col scratch
-	wflip  []float32 // W rotated and transposed: [k, k, out, in]
-	db     colSummer // bias gradient
+	// colOf and colN say that col holds the unfold of all colN examples of the input at colOf,
+	// left by forward: backward then computes the weight gradient without unfolding again.
+	colOf *float32
+	colN  int
+	wflip []float32 // W rotated and transposed: [k, k, out, in]
+	db    colSummer // bias gradient
 
 	implicit      bool
 	fwd, bwd      gemm.ConvShape // forward and input-gradient convolutions (Batch set per call)
@@ -92,6 +100,10 @@ func (cv *convLayer) forward(x, y []float32, n int) {
 			cv.unfold(x[e0*pix*cv.c:], cv.c, cv.pad, m)
 			cv.r.gemm.Mul(false, false, m*pix, cv.o, kk, cv.col, kk, cv.w.Data(), cv.o, y[e0*pix*cv.o:], cv.o, false)
 		}
+		cv.colOf, cv.colN = nil, 0
+		if n <= cv.chunk {
+			cv.colOf, cv.colN = unsafe.SliceData(x), n
+		}
 	}
 	cv.y = y
 	cv.r.parallel(n, cv.fnBiasReLU)
@@ -112,12 +124,16 @@ func (cv *convLayer) backward(x, y, dy, dx []float32, n int) {
 		cv.r.gemm.ConvWeightGrad(s, cv.padX, dy, dw, false)
 	} else {
 		kk := cv.k * cv.k * cv.c
+		kept := cv.colN == n && cv.colOf == unsafe.SliceData(x) // forward's unfold of x (one chunk)
 		for e0 := 0; e0 < n; e0 += cv.chunk {
 			m := min(cv.chunk, n-e0)
-			cv.unfold(x[e0*pix*cv.c:], cv.c, cv.pad, m)
+			if !kept {
+				cv.unfold(x[e0*pix*cv.c:], cv.c, cv.pad, m)
+			}
 			cv.r.gemm.Mul(true, false, kk, cv.o, m*pix, cv.col, kk, dy[e0*pix*cv.o:], cv.o, dw, cv.o, e0 > 0)
 		}
 	}
+	cv.colOf, cv.colN = nil, 0 // the input gradient below may overwrite col
 	if dx == nil {
 		return
 	}
