@@ -253,26 +253,32 @@ func TestKernelsAgree(t *testing.T) {
 		if strings.HasPrefix(kern.name, "avx") { // fused multiply-add rounds differently
 			continue
 		}
-		g := newWithKernel(1, kern)
-		for _, s := range shapes {
-			for mode := 0; mode < 8; mode++ {
-				transA, transB, acc := mode&1 != 0, mode&2 != 0, mode&4 != 0
-				o := newOperands(rand.New(rand.NewPCG(uint64(s.m), uint64(s.k*8+mode))), s, transA, transB, acc)
-				agree(t, fmt.Sprintf("%s Mul %v mode %d", kern.name, s, mode), o.run(g, s), o.run(ref, s))
-			}
+		kernelsAgree(t, kern.name, newWithKernel(1, kern), ref)
+	}
+}
+
+// kernelsAgree checks that g's Mul, Conv and ConvWeightGrad give ref's bits on every shape of
+// the tables; name says which kernel g runs in the messages.
+func kernelsAgree(t *testing.T, name string, g, ref *Context) {
+	t.Helper()
+	for _, s := range shapes {
+		for mode := 0; mode < 8; mode++ {
+			transA, transB, acc := mode&1 != 0, mode&2 != 0, mode&4 != 0
+			o := newOperands(rand.New(rand.NewPCG(uint64(s.m), uint64(s.k*8+mode))), s, transA, transB, acc)
+			agree(t, fmt.Sprintf("%s Mul %v mode %d", name, s, mode), o.run(g, s), o.run(ref, s))
 		}
-		for i, s := range convShapes {
-			in, w, out0 := convOperands(s, uint64(i))
-			for _, acc := range []bool{false, true} {
-				got, want := append([]float32(nil), out0...), append([]float32(nil), out0...)
-				g.Conv(s, in, w, got, acc)
-				ref.Conv(s, in, w, want, acc)
-				agree(t, fmt.Sprintf("%s Conv %+v acc %v", kern.name, s, acc), got, want)
-				got, want = append([]float32(nil), w...), append([]float32(nil), w...)
-				g.ConvWeightGrad(s, in, out0, got, acc)
-				ref.ConvWeightGrad(s, in, out0, want, acc)
-				agree(t, fmt.Sprintf("%s ConvWeightGrad %+v acc %v", kern.name, s, acc), got, want)
-			}
+	}
+	for i, s := range convShapes {
+		in, w, out0 := convOperands(s, uint64(i))
+		for _, acc := range []bool{false, true} {
+			got, want := append([]float32(nil), out0...), append([]float32(nil), out0...)
+			g.Conv(s, in, w, got, acc)
+			ref.Conv(s, in, w, want, acc)
+			agree(t, fmt.Sprintf("%s Conv %+v acc %v", name, s, acc), got, want)
+			got, want = append([]float32(nil), w...), append([]float32(nil), w...)
+			g.ConvWeightGrad(s, in, out0, got, acc)
+			ref.ConvWeightGrad(s, in, out0, want, acc)
+			agree(t, fmt.Sprintf("%s ConvWeightGrad %+v acc %v", name, s, acc), got, want)
 		}
 	}
 }
@@ -281,7 +287,7 @@ func agree(t *testing.T, what string, got, want []float32) {
 	t.Helper()
 	for i := range want {
 		if !same(got[i], want[i]) {
-			t.Fatalf("%s: [%d] = %v, generic gives %v", what, i, got[i], want[i])
+			t.Fatalf("%s: [%d] = %v, the reference kernel gives %v", what, i, got[i], want[i])
 		}
 	}
 }
