@@ -199,7 +199,7 @@ func tileS(b *strings.Builder, f family) {
 // (the fused forward convolution's speed) with the 12 steps written out. The arithmetic and its
 // order are tileS's, so the results are bit-identical.
 func tileSFixed(b *strings.Builder, f family, kseg int) {
-	nr, mr := f.nr(), f.mr
+	nr := f.nr()
 	fmt.Fprintf(b, "\n// tile%sS%d is tile%sS for segments of %d steps, written out.\n", f.name, kseg, f.name, kseg)
 	fmt.Fprintf(b, "func tile%sS%d(nseg int, a []float32, lda, sstride int, b, c []float32, ldc int, add bool) {\n", f.name, kseg)
 	b.WriteString(vars(f))
@@ -209,10 +209,7 @@ func tileSFixed(b *strings.Builder, f family, kseg int) {
 	b.WriteString("o := s * sstride\n")
 	for p := 0; p < kseg; p += 2 {
 		b.WriteString("{\n")
-		fmt.Fprintf(b, "w := a[o : o+lda+%d : o+lda+%d]\nx := w[:%d:%d]\nz := w[lda : lda+%d : lda+%d]\n", mr, mr, mr, mr, mr, mr)
-		fmt.Fprintf(b, "y := bs[%d:%d:%d]\n", p*nr, (p+2)*nr, (p+2)*nr)
-		step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("x[%d]", r) }), 0)
-		step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("z[%d]", r) }), nr)
+		stridedPair(b, f, fmt.Sprintf("bs[%d:%d:%d]", p*nr, (p+2)*nr, (p+2)*nr))
 		if p+2 < kseg {
 			b.WriteString("o += 2 * lda\n")
 		}
@@ -221,6 +218,15 @@ func tileSFixed(b *strings.Builder, f family, kseg int) {
 	b.WriteString("}\n")
 	stores(b, f)
 	b.WriteString("}\n")
+}
+
+// stridedPair is two T steps: A at a[o + r] and a[o + lda + r], the two packed B rows in y.
+func stridedPair(b *strings.Builder, f family, y string) {
+	mr, nr := f.mr, f.nr()
+	fmt.Fprintf(b, "w := a[o : o+lda+%d : o+lda+%d]\nx := w[:%d:%d]\nz := w[lda : lda+%d : lda+%d]\n", mr, mr, mr, mr, mr, mr)
+	fmt.Fprintf(b, "y := %s\n", y)
+	step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("x[%d]", r) }), 0)
+	step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("z[%d]", r) }), nr)
 }
 
 // stridedSteps runs the T steps over the packed B rows in bv, with A at a[o + p*lda + r].
@@ -234,10 +240,7 @@ func stridedSteps(b *strings.Builder, f family, bv string) {
 		return
 	}
 	fmt.Fprintf(b, "for ; len(%s) >= %d; %s = %s[%d:] {\n", bv, 2*nr, bv, bv, 2*nr)
-	fmt.Fprintf(b, "w := a[o : o+lda+%d : o+lda+%d]\nx := w[:%d:%d]\nz := w[lda : lda+%d : lda+%d]\n", mr, mr, mr, mr, mr, mr)
-	fmt.Fprintf(b, "y := %s[:%d:%d]\n", bv, 2*nr, 2*nr)
-	step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("x[%d]", r) }), 0)
-	step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("z[%d]", r) }), nr)
+	stridedPair(b, f, fmt.Sprintf("%s[:%d:%d]", bv, 2*nr, 2*nr))
 	b.WriteString("o += 2 * lda\n}\n")
 	fmt.Fprintf(b, "if len(%s) >= %d {\nx := a[o : o+%d : o+%d]\ny := %s[:%d:%d]\n", bv, nr, mr, mr, bv, nr, nr)
 	step(b, f, indexed(f, func(r int) string { return fmt.Sprintf("x[%d]", r) }), 0)
