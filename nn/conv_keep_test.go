@@ -23,16 +23,7 @@ func TestConvKeepsUnfold(t *testing.T) {
 			cv.colN = 0 // backward must unfold again
 			clear(cv.col)
 		}
-		last := len(tr.layers) - 1
-		tr.xent.forward(tr.acts[last], labels)
-		tr.xent.backward(tr.grads[last], labels, 1/float32(n))
-		for i := last; i >= 0; i-- {
-			x, dx := tr.input, []float32(nil)
-			if i > 0 {
-				x, dx = tr.acts[i-1], tr.grads[i-1]
-			}
-			tr.layers[i].backward(x, tr.acts[i], tr.grads[i], dx, n)
-		}
+		tr.backward(labels, 1/float32(n))
 		return append([]float32(nil), cv.w.GradData()...)
 	}
 	kept, again := grads(false), grads(true)

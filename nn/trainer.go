@@ -99,8 +99,14 @@ func (t *Trainer) Step(images []float32, labels []uint8) float32 {
 // that the shards' gradients and losses add up to the batch mean. Weight decay is not included:
 // add it once, after summing, with WeightDecay.
 func (t *Trainer) Gradients(images []float32, labels []uint8, scale float32) float32 {
+	t.forward(images, len(labels))
+	return t.backward(labels, scale)
+}
+
+// backward is Gradients after the forward pass over len(labels) examples: the loss, then
+// every layer's backward from the last.
+func (t *Trainer) backward(labels []uint8, scale float32) float32 {
 	n := len(labels)
-	t.forward(images, n)
 	last := len(t.layers) - 1
 	t.loss = t.xent.forward(t.acts[last], labels)
 	t.xent.backward(t.grads[last], labels, scale)
