@@ -46,19 +46,16 @@ func PersistStorage() (bool, error) {
 // without passing through the page's Go memory (the buffer is transferred). The input is
 // cleared, so choosing the same file again uploads it again.
 func (p *Port) UploadFromInput(inputID, preset string) (name string, err error) {
-	input := js.Global().Get("document").Call("getElementById", inputID)
-	if !input.Truthy() || input.Get("files").Length() == 0 {
-		return "", errors.New("no file was chosen")
+	file, name, size, err := chosenFile(inputID)
+	if err != nil {
+		return "", err
 	}
-	file := input.Get("files").Index(0)
-	input.Set("value", "")
-	name = file.Get("name").String()
-	if size := int64(file.Get("size").Float()); size > MaxUpload {
+	if size > MaxUpload {
 		return name, fmt.Errorf("the file %s was not stored: it is %d bytes, more than any checkpoint of these models (%d at most)", name, size, MaxUpload)
 	}
-	buf, err := Await(file.Call("arrayBuffer"))
+	buf, err := fileBuffer(file, name)
 	if err != nil {
-		return name, fmt.Errorf("the file %s could not be read: %w", name, err)
+		return name, err
 	}
 	m := Message{Type: TypeCheckpointUpload, Upload: &UploadRequest{Name: name, Preset: preset},
 		Files: []FileRef{{Name: name, Size: buf.Get("byteLength").Int()}}}
