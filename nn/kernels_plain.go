@@ -24,3 +24,17 @@ func adamUpdate(w, g, m, v []float32, alpha, c1, c2, eps float32) {
 }
 
 func momentumUpdate(w, g, acc []float32, lr, mom float32) { momentumUpdateGo(w, g, acc, lr, mom) }
+
+func winoInput(v []float32, vs int, in []float32, pw, c, th, tw int) {
+	winoInputGo(v, vs, in, pw, c, th, tw)
+}
+
+func winoWeights(u, g []float32, c, o int) { winoWeightsGo(u, g, c, o) }
+
+func winoOutput(out []float32, w, o int, m []float32, ms, th, tw int) {
+	winoOutputGo(out, w, o, m, ms, th, tw)
+}
+
+func winoDy(m []float32, ms int, dy []float32, w, o, th, tw int) { winoDyGo(m, ms, dy, w, o, th, tw) }
+
+func winoWeightGrad(dw, dm []float32, c, o int) { winoWeightGradGo(dw, dm, c, o) }
