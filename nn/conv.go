@@ -15,9 +15,9 @@ import (
 //     (conv1), where one kernel row of taps is too short for the implicit kernel.
 //   - implicit (gemm.Conv): the batch is copied once into zero-padded images and the GEMM kernel
 //     reads the patches in place, without unfolding (PLATFORM.md: +20% in the browser).
-//     A 5×5 implicit convolution with an even output size (conv2) instead computes its forward
-//     and input-gradient convolutions from the same padded images by Winograd's F(2×2, 5×5)
-//     (winograd.go), 2.8 times fewer multiplications.
+//     A 5×5 implicit convolution whose output is made of 4×4 tiles (conv2) instead computes
+//     its forward, input-gradient and weight-gradient convolutions from the same padded images
+//     by Winograd's F(4×4, 5×5) (winograd.go): 6 times fewer multiplications.
 //
 // The input gradient is the SAME convolution of dy with W rotated by 180° and transposed
 // (padding k-1-pad before), run the same way. The weight gradient is unfold(x)ᵀ·dy, by blocks
@@ -44,8 +44,8 @@ type convLayer struct {
 	padTo, padSrc []float32      // arguments of padRange
 	padShape      gemm.ConvShape
 	padBefore     int
-	// wfwd and wbwd compute the forward and input-gradient convolutions by Winograd's
-	// F(2×2, 5×5) when the shape allows (winogradFits); nil otherwise.
+	// wfwd (forward and weight gradient) and wbwd (input gradient) compute by Winograd's
+	// F(4×4, 5×5) when the shape allows (winogradFits); nil otherwise.
 	wfwd, wbwd *winograd
 
 	// arguments of the other parallel range functions

@@ -194,28 +194,58 @@ func momentumUpdate(w, g, acc []float32, lr, mom float32) {
 
 type vec = archsimd.Float32x4
 
-// bt6 is bt6Go on vectors.
-func bt6(d0, d1, d2, d3, d4, d5 vec) (r0, r1, r2, r3, r4, r5 vec) {
-	half, two, four, quarter, k := bcast(0.5), bcast(2), bcast(4), bcast(0.25), bcast(4.25)
-	s1, s2 := d4.Sub(four.Mul(d2)), half.Mul(d3).Sub(two.Mul(d1))
-	t1, t2 := d4.Sub(quarter.Mul(d2)), two.Mul(d3).Sub(half.Mul(d1))
-	return d0.Add(d4).Sub(k.Mul(d2)), s1.Add(s2), s1.Sub(s2), t1.Add(t2), t1.Sub(t2),
-		d1.Add(d5).Sub(k.Mul(d3))
+// bt8 is bt8Go on vectors.
+func bt8(d, y *[8]vec) {
+	y[0] = d[0].Sub(d[6]).Add(bcast(5.25).Mul(d[4].Sub(d[2])))
+	e := d[6].Add(bcast(4).Mul(d[2])).Sub(bcast(5).Mul(d[4]))
+	o := bcast(2).Mul(d[1]).Add(bcast(0.5).Mul(d[5])).Sub(bcast(2.5).Mul(d[3]))
+	y[1], y[2] = e.Add(o), e.Sub(o)
+	e = d[2].Add(d[6]).Sub(bcast(4.25).Mul(d[4]))
+	o = d[1].Add(d[5]).Sub(bcast(4.25).Mul(d[3]))
+	y[3], y[4] = e.Add(o), e.Sub(o)
+	e = d[6].Add(bcast(0.25).Mul(d[2])).Sub(bcast(1.25).Mul(d[4]))
+	o = bcast(0.5).Mul(d[1]).Add(bcast(2).Mul(d[5])).Sub(bcast(2.5).Mul(d[3]))
+	y[5], y[6] = e.Add(o), e.Sub(o)
+	y[7] = d[7].Sub(d[1]).Add(bcast(5.25).Mul(d[3].Sub(d[5])))
 }
 
-// g6 is g6Go on vectors.
-func g6(g0, g1, g2, g3, g4 vec) (r0, r1, r2, r3, r4, r5 vec) {
-	e := g0.Add(bcast(0.25).Mul(g2)).Add(bcast(0.0625).Mul(g4))
-	od := bcast(0.5).Mul(g1).Add(bcast(0.125).Mul(g3))
-	e2 := g0.Add(bcast(4).Mul(g2)).Add(bcast(16).Mul(g4))
-	o2 := bcast(2).Mul(g1).Add(bcast(8).Mul(g3))
-	hr, tr := bcast(gHalfRow), bcast(gTwoRow)
-	return g0, e.Add(od).Mul(hr), e.Sub(od).Mul(hr), e2.Add(o2).Mul(tr), e2.Sub(o2).Mul(tr), g4
+// g8 is g8Go on vectors.
+func g8(g *[5]vec, y *[8]vec) {
+	y[0] = g[0]
+	e := g[0].Add(bcast(0.25).Mul(g[2])).Add(bcast(0.0625).Mul(g[4]))
+	o := bcast(0.5).Mul(g[1]).Add(bcast(0.125).Mul(g[3]))
+	y[1], y[2] = e.Add(o).Mul(bcast(gHalf)), e.Sub(o).Mul(bcast(gHalf))
+	e, o = g[0].Add(g[2]).Add(g[4]), g[1].Add(g[3])
+	y[3], y[4] = e.Add(o).Mul(bcast(gOne)), e.Sub(o).Mul(bcast(gOne))
+	e = g[0].Add(bcast(4).Mul(g[2])).Add(bcast(16).Mul(g[4]))
+	o = bcast(2).Mul(g[1]).Add(bcast(8).Mul(g[3]))
+	y[5], y[6] = e.Add(o).Mul(bcast(gTwo)), e.Sub(o).Mul(bcast(gTwo))
+	y[7] = g[4]
 }
 
-// at2 is at2Go on vectors.
-func at2(m0, m1, m2, m3, m4, m5 vec) (y0, y1 vec) {
-	return m0.Add(m1.Add(m2)).Add(m3.Add(m4)), bcast(0.5).Mul(m1.Sub(m2)).Add(bcast(2).Mul(m3.Sub(m4))).Add(m5)
+// g8of4 is g8of4Go on vectors.
+func g8of4(f *[4]vec, y *[8]vec) {
+	y[0] = f[0]
+	e, o := f[0].Add(bcast(0.25).Mul(f[2])), bcast(0.5).Mul(f[1]).Add(bcast(0.125).Mul(f[3]))
+	y[1], y[2] = e.Add(o).Mul(bcast(gHalf)), e.Sub(o).Mul(bcast(gHalf))
+	e, o = f[0].Add(f[2]), f[1].Add(f[3])
+	y[3], y[4] = e.Add(o).Mul(bcast(gOne)), e.Sub(o).Mul(bcast(gOne))
+	e, o = f[0].Add(bcast(4).Mul(f[2])), bcast(2).Mul(f[1]).Add(bcast(8).Mul(f[3]))
+	y[5], y[6] = e.Add(o).Mul(bcast(gTwo)), e.Sub(o).Mul(bcast(gTwo))
+	y[7] = f[3]
+}
+
+// at5 is at5Go on vectors.
+func at5(m *[8]vec, y *[5]vec, last int) {
+	s1, d1 := m[1].Add(m[2]), m[1].Sub(m[2])
+	s2, d2 := m[3].Add(m[4]), m[3].Sub(m[4])
+	s3, d3 := m[5].Add(m[6]), m[5].Sub(m[6])
+	y[0] = m[0].Add(s1).Add(s2).Add(s3)
+	y[1] = bcast(0.5).Mul(d1).Add(d2).Add(bcast(2).Mul(d3))
+	y[2] = bcast(0.25).Mul(s1).Add(s2).Add(bcast(4).Mul(s3))
+	y[3] = bcast(0.125).Mul(d1).Add(d2).Add(bcast(8).Mul(d3))
+	y[4] = bcast(0.0625).Mul(s1).Add(s2).Add(bcast(16).Mul(s3))
+	y[last] = y[last].Add(m[7])
 }
 
 func winoInput(v []float32, vs int, in []float32, pw, c, th, tw int) {
@@ -223,26 +253,26 @@ func winoInput(v []float32, vs int, in []float32, pw, c, th, tw int) {
 		winoInputGo(v, vs, in, pw, c, th, tw)
 		return
 	}
-	var s [winoPoints]vec
-	row := pw * c
+	var col, r [8]vec
+	var s [8][8]vec
 	for ty := range th {
 		for tx := range tw {
-			base, t := (2*ty*pw+2*tx)*c, (ty*tw+tx)*c
+			base, t := (4*ty*pw+4*tx)*c, (ty*tw+tx)*c
 			for ch := 0; ch < c; ch += 4 {
-				for x := range 6 {
-					o := base + x*c + ch
-					s[x], s[6+x], s[12+x], s[18+x], s[24+x], s[30+x] = bt6(load(in[o:]), load(in[o+row:]),
-						load(in[o+2*row:]), load(in[o+3*row:]), load(in[o+4*row:]), load(in[o+5*row:]))
+				for x := range 8 {
+					for y := range 8 {
+						col[y] = load(in[base+(y*pw+x)*c+ch:])
+					}
+					bt8(&col, &r)
+					for j := range 8 {
+						s[j][x] = r[j]
+					}
 				}
-				for j := range 6 {
-					r0, r1, r2, r3, r4, r5 := bt6(s[6*j], s[6*j+1], s[6*j+2], s[6*j+3], s[6*j+4], s[6*j+5])
-					o := 6*j*vs + t + ch
-					r0.Store(v[o:])
-					r1.Store(v[o+vs:])
-					r2.Store(v[o+2*vs:])
-					r3.Store(v[o+3*vs:])
-					r4.Store(v[o+4*vs:])
-					r5.Store(v[o+5*vs:])
+				for j := range 8 {
+					bt8(&s[j], &r)
+					for i, e := range r {
+						e.Store(v[(j*8+i)*vs+t+ch:])
+					}
 				}
 			}
 		}
@@ -251,26 +281,28 @@ func winoInput(v []float32, vs int, in []float32, pw, c, th, tw int) {
 
 func winoWeights(u, g []float32, c, o int) {
 	co := c * o
-	if !useSIMD || o%4 != 0 {
+	if !useSIMD || co%4 != 0 {
 		winoWeightsGo(u, g, c, o)
 		return
 	}
-	var t [30]vec
+	var col [5]vec
+	var r [8]vec
+	var s [8][5]vec
 	for e := 0; e < co; e += 4 {
 		for kx := range 5 {
-			q := kx*co + e
-			t[kx], t[5+kx], t[10+kx], t[15+kx], t[20+kx], t[25+kx] = g6(load(g[q:]), load(g[q+5*co:]),
-				load(g[q+10*co:]), load(g[q+15*co:]), load(g[q+20*co:]))
+			for ky := range 5 {
+				col[ky] = load(g[(ky*5+kx)*co+e:])
+			}
+			g8(&col, &r)
+			for j := range 8 {
+				s[j][kx] = r[j]
+			}
 		}
-		for j := range 6 {
-			r0, r1, r2, r3, r4, r5 := g6(t[5*j], t[5*j+1], t[5*j+2], t[5*j+3], t[5*j+4])
-			q := 6*j*co + e
-			r0.Store(u[q:])
-			r1.Store(u[q+co:])
-			r2.Store(u[q+2*co:])
-			r3.Store(u[q+3*co:])
-			r4.Store(u[q+4*co:])
-			r5.Store(u[q+5*co:])
+		for j := range 8 {
+			g8(&s[j], &r)
+			for i, x := range r {
+				x.Store(u[(j*8+i)*co+e:])
+			}
 		}
 	}
 }
@@ -280,38 +312,32 @@ func winoOutput(out []float32, w, o int, m []float32, ms, th, tw int) {
 		winoOutputGo(out, w, o, m, ms, th, tw)
 		return
 	}
-	var z [12]vec
+	var row, col [8]vec
+	var y [5]vec
+	var z [8][4]vec
 	for ty := range th {
 		for tx := range tw {
-			base, t := (2*ty*w+2*tx)*o, (ty*tw+tx)*o
+			base, t := (4*ty*w+4*tx)*o, (ty*tw+tx)*o
 			for ch := 0; ch < o; ch += 4 {
-				for j := range 6 {
-					q := j*6*ms + t + ch
-					z[2*j], z[2*j+1] = at2(load(m[q:]), load(m[q+ms:]), load(m[q+2*ms:]), load(m[q+3*ms:]), load(m[q+4*ms:]), load(m[q+5*ms:]))
+				for j := range 8 {
+					for i := range 8 {
+						row[i] = load(m[(j*8+i)*ms+t+ch:])
+					}
+					at5(&row, &y, 3)
+					z[j] = [4]vec{y[0], y[1], y[2], y[3]}
 				}
-				y00, y10 := at2(z[0], z[2], z[4], z[6], z[8], z[10])
-				y01, y11 := at2(z[1], z[3], z[5], z[7], z[9], z[11])
-				y00.Store(out[base+ch:])
-				y01.Store(out[base+o+ch:])
-				y10.Store(out[base+w*o+ch:])
-				y11.Store(out[base+(w+1)*o+ch:])
+				for x := range 4 {
+					for j := range 8 {
+						col[j] = z[j][x]
+					}
+					at5(&col, &y, 3)
+					for yy := range 4 {
+						y[yy].Store(out[base+(yy*w+x)*o+ch:])
+					}
+				}
 			}
 		}
 	}
-}
-
-// g2 is g2Go on vectors.
-func g2(f0, f1 vec) (y0, y1, y2, y3, y4, y5 vec) {
-	h, t := bcast(0.5).Mul(f1), bcast(2).Mul(f1)
-	hr, tr := bcast(gHalfRow), bcast(gTwoRow)
-	return f0, f0.Add(h).Mul(hr), f0.Sub(h).Mul(hr), f0.Add(t).Mul(tr), f0.Sub(t).Mul(tr), f1
-}
-
-// a5 is a5Go on vectors.
-func a5(m0, m1, m2, m3, m4, m5 vec) (y0, y1, y2, y3, y4 vec) {
-	s1, d1, s2, d2 := m1.Add(m2), m1.Sub(m2), m3.Add(m4), m3.Sub(m4)
-	return m0.Add(s1).Add(s2), bcast(0.5).Mul(d1).Add(bcast(2).Mul(d2)), bcast(0.25).Mul(s1).Add(bcast(4).Mul(s2)),
-		bcast(0.125).Mul(d1).Add(bcast(8).Mul(d2)), bcast(0.0625).Mul(s1).Add(bcast(16).Mul(s2)).Add(m5)
 }
 
 func winoDy(m []float32, ms int, dy []float32, w, o, th, tw int) {
@@ -319,23 +345,27 @@ func winoDy(m []float32, ms int, dy []float32, w, o, th, tw int) {
 		winoDyGo(m, ms, dy, w, o, th, tw)
 		return
 	}
-	var c [12]vec
+	var col [4]vec
+	var r [8]vec
+	var s [8][4]vec
 	for ty := range th {
 		for tx := range tw {
-			base, t := (2*ty*w+2*tx)*o, (ty*tw+tx)*o
+			base, t := (4*ty*w+4*tx)*o, (ty*tw+tx)*o
 			for ch := 0; ch < o; ch += 4 {
-				q := base + ch
-				c[0], c[2], c[4], c[6], c[8], c[10] = g2(load(dy[q:]), load(dy[q+w*o:]))
-				c[1], c[3], c[5], c[7], c[9], c[11] = g2(load(dy[q+o:]), load(dy[q+(w+1)*o:]))
-				for j := range 6 {
-					y0, y1, y2, y3, y4, y5 := g2(c[2*j], c[2*j+1])
-					r := j*6*ms + t + ch
-					y0.Store(m[r:])
-					y1.Store(m[r+ms:])
-					y2.Store(m[r+2*ms:])
-					y3.Store(m[r+3*ms:])
-					y4.Store(m[r+4*ms:])
-					y5.Store(m[r+5*ms:])
+				for b := range 4 {
+					for a := range 4 {
+						col[a] = load(dy[base+(a*w+b)*o+ch:])
+					}
+					g8of4(&col, &r)
+					for j := range 8 {
+						s[j][b] = r[j]
+					}
+				}
+				for j := range 8 {
+					g8of4(&s[j], &r)
+					for i, e := range r {
+						e.Store(m[(j*8+i)*ms+t+ch:])
+					}
 				}
 			}
 		}
@@ -348,20 +378,24 @@ func winoWeightGrad(dw, dm []float32, c, o int) {
 		winoWeightGradGo(dw, dm, c, o)
 		return
 	}
-	var z [30]vec
+	var row, col [8]vec
+	var y [5]vec
+	var z [8][5]vec
 	for e := 0; e < co; e += 4 {
-		for j := range 6 {
-			q := j*6*co + e
-			z[5*j], z[5*j+1], z[5*j+2], z[5*j+3], z[5*j+4] = a5(load(dm[q:]), load(dm[q+co:]), load(dm[q+2*co:]),
-				load(dm[q+3*co:]), load(dm[q+4*co:]), load(dm[q+5*co:]))
+		for j := range 8 {
+			for i := range 8 {
+				row[i] = load(dm[(j*8+i)*co+e:])
+			}
+			at5(&row, &z[j], 4)
 		}
 		for kx := range 5 {
-			y0, y1, y2, y3, y4 := a5(z[kx], z[5+kx], z[10+kx], z[15+kx], z[20+kx], z[25+kx])
-			y0.Store(dw[kx*co+e:])
-			y1.Store(dw[(5+kx)*co+e:])
-			y2.Store(dw[(10+kx)*co+e:])
-			y3.Store(dw[(15+kx)*co+e:])
-			y4.Store(dw[(20+kx)*co+e:])
+			for j := range 8 {
+				col[j] = z[j][kx]
+			}
+			at5(&col, &y, 4)
+			for ky := range 5 {
+				y[ky].Store(dw[(ky*5+kx)*co+e:])
+			}
 		}
 	}
 }
