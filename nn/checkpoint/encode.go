@@ -53,7 +53,7 @@ func floatTensors(ps []*nn.Param) ([]safetensors.Tensor, error) {
 		if i, v, ok := firstNonFinite(p.Data()); !ok {
 			return nil, fmt.Errorf("checkpoint: cannot save %s: it holds %v at index %d (training diverged?)", p.Name, v, i)
 		}
-		out = append(out, safetensors.F32(p.Name, p.Shape(), p.Data()))
+		out = append(out, safetensors.F32View(p.Name, p.Shape(), p.Data())) // marshalled before Encode returns
 	}
 	return out, nil
 }

@@ -127,6 +127,24 @@ func TestRoundTripEmpty(t *testing.T) {
 	}
 }
 
+// TestF32View checks that the copy-free tensor marshals to the same bytes as F32's copy.
+func TestF32View(t *testing.T) {
+	fv := []float32{0, float32(math.Copysign(0, -1)), 1.5, -2.25, float32(math.Inf(-1)), math.SmallestNonzeroFloat32, 3e38}
+	for _, v := range [][]float32{fv, nil} {
+		want, err := Marshal(&File{Tensors: []Tensor{F32("w", []int{len(v)}, v)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Marshal(&File{Tensors: []Tensor{F32View("w", []int{len(v)}, v)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%d floats: F32View marshals to %x, F32 to %x", len(v), got, want)
+		}
+	}
+}
+
 func TestFloat32sInt64s(t *testing.T) {
 	fv := []float32{0, float32(math.Copysign(0, -1)), 1.5, -2.25, float32(math.Inf(1)), math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.NaN())}
 	iv := []int64{0, -1, 42, math.MaxInt64, math.MinInt64, 1 << 40}
