@@ -64,28 +64,51 @@ func decodeInfo(v js.Value) (CheckpointInfo, bool) {
 // (a full quota, the worker killed by a reload) none of it happened. A full quota is
 // ErrStorageFull.
 func (c *CheckpointDB) Save(info CheckpointInfo, file js.Value, remove []string) error {
+	err, _ := c.StartSave(info, file, remove)(true)
+	return err
+}
+
+// StartSave is Save returning as soon as the transaction is under way, with its outcome:
+// done is false while it runs, and with wait the call blocks until it has ended. The file
+// is cloned into the transaction at once, so its buffer may be reused.
+func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []string) func(wait bool) (error, bool) {
+	var outcome func(bool) (error, bool)
 	meta, err := json.Marshal(info)
-	if err != nil {
-		return err
+	if err == nil {
+		err = catch(func() error {
+			tx := c.db.write(StoreCheckpoints)
+			store := tx.Call("objectStore", StoreCheckpoints)
+			store.Call("put", file, FileKey(info.ID))
+			store.Call("put", string(meta), MetaKey(info.ID))
+			for _, id := range remove {
+				store.Call("delete", MetaKey(id))
+				store.Call("delete", FileKey(id))
+			}
+			outcome = committing(tx)
+			return nil
+		})
 	}
-	err = catch(func() error {
-		tx := c.db.write(StoreCheckpoints)
-		store := tx.Call("objectStore", StoreCheckpoints)
-		store.Call("put", file, FileKey(info.ID))
-		store.Call("put", string(meta), MetaKey(info.ID))
-		for _, id := range remove {
-			store.Call("delete", MetaKey(id))
-			store.Call("delete", FileKey(id))
+	return func(wait bool) (error, bool) {
+		err := err
+		if outcome != nil {
+			var done bool
+			if err, done = outcome(wait); !done {
+				return nil, false
+			}
 		}
-		return commit(tx)
-	})
-	if err != nil && strings.Contains(err.Error(), "QuotaExceeded") {
+		return saveError(info, err), true
+	}
+}
+
+// saveError says why a save failed (ErrStorageFull for a full quota), or is nil.
+func saveError(info CheckpointInfo, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case strings.Contains(err.Error(), "QuotaExceeded"):
 		return fmt.Errorf("%w (%v)", ErrStorageFull, err)
 	}
-	if err != nil {
-		return fmt.Errorf("storing %s in IndexedDB: %w", info.Name(), err)
-	}
-	return nil
+	return fmt.Errorf("storing %s in IndexedDB: %w", info.Name(), err)
 }
 
 // Load returns a checkpoint's entry and file (a Uint8Array or ArrayBuffer), read in one

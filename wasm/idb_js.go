@@ -125,6 +125,14 @@ func wait(req js.Value) (js.Value, error) {
 // quota is full), so complete and abort are the only events waited for; the handlers are
 // detached before they are released, so no later event calls a released function.
 func commit(tx js.Value) error {
+	err, _ := committing(tx)(true)
+	return err
+}
+
+// committing watches a transaction and returns its outcome: done is false while it runs, and
+// with wait the call blocks until it has committed or aborted (Go's wasm lets the event loop
+// run meanwhile, which is when the transaction's events arrive).
+func committing(tx js.Value) func(wait bool) (error, bool) {
 	done := make(chan error, 1)
 	ok := js.FuncOf(func(this js.Value, args []js.Value) any {
 		done <- nil
@@ -139,12 +147,28 @@ func commit(tx js.Value) error {
 		}
 		return nil
 	})
-	defer ok.Release()
-	defer fail.Release()
 	tx.Set("oncomplete", ok)
 	tx.Set("onabort", fail)
-	err := <-done
-	tx.Set("oncomplete", js.Null())
-	tx.Set("onabort", js.Null())
-	return err
+	var result error
+	ended := false
+	return func(wait bool) (error, bool) {
+		if ended {
+			return result, true
+		}
+		if wait {
+			result = <-done
+		} else {
+			select {
+			case result = <-done:
+			default:
+				return nil, false
+			}
+		}
+		ended = true
+		tx.Set("oncomplete", js.Null())
+		tx.Set("onabort", js.Null())
+		ok.Release()
+		fail.Release()
+		return result, true
+	}
 }

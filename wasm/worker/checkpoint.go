@@ -25,6 +25,15 @@ type CheckpointStore interface {
 	Load(id string) (wasm.CheckpointInfo, []byte, error)
 }
 
+// BackgroundSaver is a CheckpointStore that can commit a save while training goes on: in
+// IndexedDB the disk write and its flush take a few hundred milliseconds, which every worker of
+// a group would otherwise spend waiting for the leader.
+type BackgroundSaver interface {
+	// StartSave begins Save and returns at once with its outcome: done is false while the
+	// transaction is still running, and with wait the call blocks until it has ended.
+	StartSave(info wasm.CheckpointInfo, file []byte, remove []string) (outcome func(wait bool) (err error, done bool))
+}
+
 // errNoStore is the reason nothing can be saved when the browser gave the worker no IndexedDB.
 var errNoStore = errors.New("this browser does not let the page keep checkpoints (no IndexedDB)")
 
@@ -34,16 +43,35 @@ type runCheckpoints struct {
 	saved int     // step of the newest checkpoint stored, or restored from (nothing newer to save)
 	loss  float32 // the loss of the last step, for the checkpoint's metadata
 	full  bool    // the last save found the storage full: retried when the run resumes
+	// pending is the periodic save being committed in the background, or nil.
+	pending *pendingSave
+}
+
+// pendingSave is a checkpoint handed to a BackgroundSaver whose outcome is not yet known.
+type pendingSave struct {
+	info    wasm.CheckpointInfo
+	removed []string
+	outcome func(wait bool) (error, bool)
 }
 
 // afterStep records the loss of the step just done and saves a checkpoint when one is due:
 // every SaveEvery steps and at the last step. It returns false when the browser's storage is
 // full and the run has paused (older checkpoints stay; the user makes room and resumes).
+//
+// A periodic save goes to the background when the store can (BackgroundSaver): training goes
+// on while it commits, and its outcome is reported after a later step (settleSave). The last
+// step's save, and every other one, is waited for.
 func (e *Engine) afterStep(loss float32) bool {
 	r := e.run
 	r.ckpt.loss = loss
+	if !e.settleSave(false) {
+		return false
+	}
 	every := r.settings.SaveEvery
 	if every <= 0 || (r.step%every != 0 && r.step != r.settings.Steps) {
+		return true
+	}
+	if r.step != r.settings.Steps && e.startSave() {
 		return true
 	}
 	err := e.saveCheckpoint()
@@ -88,23 +116,89 @@ func (e *Engine) saveBeforeStop() {
 // the run's older checkpoints beyond Keep removed in the same transaction, and reports the new
 // entry. A failure is reported too, and returned. Without a store (no IndexedDB) it does
 // nothing: the page, which cannot open IndexedDB either, says so in its checkpoints panel.
+// A save still committing in the background is settled first.
 func (e *Engine) saveCheckpoint() error {
 	r := e.run
-	name := "checkpoint " + wasm.CheckpointName(int64(r.step))
 	if e.Checkpoints == nil {
 		return errNoStore
 	}
-	info, data, err := e.encodeRun()
+	e.settleSave(true)
+	info, data, removed, err := e.prepareSave()
 	if err == nil {
-		err = e.store(info, data, r.settings.Keep)
+		err = e.Checkpoints.Save(info, data, removed)
 	}
+	return e.saved(r.step, info, removed, err)
+}
+
+// startSave begins the due checkpoint's save in the background. It returns false, having done
+// nothing, when the store cannot save in the background.
+func (e *Engine) startSave() bool {
+	r := e.run
+	bg, ok := e.Checkpoints.(BackgroundSaver)
+	if !ok {
+		return false
+	}
+	e.settleSave(true) // one at a time: the next save prunes what this one stored
+	info, data, removed, err := e.prepareSave()
+	if err != nil {
+		e.saved(r.step, info, removed, err)
+		return true
+	}
+	r.ckpt.pending = &pendingSave{info: info, removed: removed, outcome: bg.StartSave(info, data, removed)}
+	return true
+}
+
+// settleSave reports the outcome of the background save once it is known; with wait it waits
+// for it. It returns false when that save found the storage full: the run has then paused at
+// its current step (a few steps past the refused checkpoint), which Resume saves first.
+func (e *Engine) settleSave(wait bool) bool {
+	r := e.run
+	if r == nil || r.ckpt.pending == nil {
+		return true
+	}
+	p := r.ckpt.pending
+	err, done := p.outcome(wait)
+	if !done {
+		return true
+	}
+	r.ckpt.pending = nil
+	if !errors.Is(e.saved(int(p.info.Step), p.info, p.removed, err), wasm.ErrStorageFull) || r.step >= r.settings.Steps {
+		return true
+	}
+	r.ckpt.full = true
+	if r.phase == wasm.PhaseRunning {
+		e.setPhase(wasm.PhasePaused, storageFullReason(r.step))
+	}
+	return false
+}
+
+// prepareSave makes the checkpoint of the run's current step and lists the run's checkpoints
+// its save removes (those beyond Keep).
+func (e *Engine) prepareSave() (wasm.CheckpointInfo, []byte, []string, error) {
+	info, data, err := e.encodeRun()
+	if err != nil {
+		return info, nil, nil, err
+	}
+	list, err := e.Checkpoints.List()
+	if err != nil {
+		return info, nil, nil, err
+	}
+	return info, data, wasm.PruneCheckpoints(list, info, e.run.settings.Keep), nil
+}
+
+// saved reports the outcome of saving the checkpoint of step: the new entry, or why it was not
+// stored. It returns err.
+func (e *Engine) saved(step int, info wasm.CheckpointInfo, removed []string, err error) error {
+	r := e.run
+	name := "checkpoint " + wasm.CheckpointName(int64(step))
 	switch {
 	case errors.Is(err, wasm.ErrStorageFull):
 		e.fail(r.id, wasm.WhereCheckpoint, fmt.Errorf("%s was not saved because the browser's storage for this page is full, so training paused at step %d with every older checkpoint kept: delete some checkpoints, then press Resume", name, r.step))
 	case err != nil:
 		e.fail(r.id, wasm.WhereCheckpoint, fmt.Errorf("%s was not saved: %w", name, err))
 	default:
-		r.ckpt.saved = r.step
+		r.ckpt.saved = step
+		e.post(wasm.Message{Type: wasm.TypeCheckpoint, Checkpoint: &wasm.CheckpointSaved{Info: info, Removed: removed}})
 	}
 	return err
 }

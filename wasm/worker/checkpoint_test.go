@@ -483,3 +483,120 @@ func TestUploadWeightsOnly(t *testing.T) {
 		t.Errorf("fine-tuning from weights: %+v; errors %v", st, rec.of(wasm.TypeError))
 	}
 }
+
+// bgStore is a memStore that saves in the background, as IndexedDB does: a started save takes
+// effect (or fails) only when the test finishes it or the engine waits for it.
+type bgStore struct {
+	*memStore
+	started int
+	open    []*bgSave
+}
+
+type bgSave struct {
+	apply func() error
+	err   error
+	done  bool
+}
+
+func (s *bgStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(bool) (error, bool) {
+	file = bytes.Clone(file) // the engine may reuse its buffer, as the browser's copy allows
+	sv := &bgSave{apply: func() error { return s.memStore.Save(info, file, remove) }}
+	s.started++
+	s.open = append(s.open, sv)
+	return func(wait bool) (error, bool) {
+		if wait && !sv.done {
+			s.finish()
+		}
+		return sv.err, sv.done
+	}
+}
+
+// finish commits (or fails) every started save.
+func (s *bgStore) finish() {
+	for _, sv := range s.open {
+		sv.err, sv.done = sv.apply(), true
+	}
+	s.open = nil
+}
+
+func bgEngine(t *testing.T) (*Engine, *recorder, *bgStore) {
+	e, rec, mem := storeEngine(t)
+	st := &bgStore{memStore: mem}
+	e.Checkpoints = st
+	return e, rec, st
+}
+
+// TestBackgroundSave trains 7 steps saving every 3 into a store that commits in the
+// background: training goes on while the save of step 3 is open, its entry is reported after
+// the first step following its commit, and the last save (step 7) is waited for, after the
+// open one of step 6.
+func TestBackgroundSave(t *testing.T) {
+	e, rec, st := bgEngine(t)
+	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(7, 4, 3, 3, 2)})
+	for range 4 {
+		e.Work()
+	}
+	if st.started != 1 || st.saves != 0 || len(rec.of(wasm.TypeCheckpoint)) != 0 || rec.lastState().Phase != wasm.PhaseRunning {
+		t.Fatalf("after 4 steps with the save of step 3 open: started %d, stored %d, reported %d, state %+v",
+			st.started, st.saves, len(rec.of(wasm.TypeCheckpoint)), rec.lastState())
+	}
+	st.finish()
+	e.Work()
+	saved := rec.of(wasm.TypeCheckpoint)
+	if len(saved) != 1 || saved[0].Checkpoint.Info.Step != 3 || st.saves != 1 {
+		t.Fatalf("after the commit and one more step: reports %v, stored %d", saved, st.saves)
+	}
+	runToEnd(e)
+	saved = rec.of(wasm.TypeCheckpoint)
+	if len(saved) != 3 || saved[1].Checkpoint.Info.Step != 6 || saved[2].Checkpoint.Info.Step != 7 {
+		t.Fatalf("reports %d: %+v; errors %v", len(saved), saved, rec.of(wasm.TypeError))
+	}
+	group := saved[0].Checkpoint.Info.Run
+	if got := saved[2].Checkpoint.Removed; !slices.Equal(got, []string{wasm.CheckpointID(group, 3)}) {
+		t.Errorf("the last save removed %v, want step 3", got)
+	}
+	if got := st.steps(group); !slices.Equal(got, []int64{6, 7}) || st.started != 2 || len(st.open) != 0 {
+		t.Errorf("stored steps %v (want [6 7]), %d started in the background (want 2), %d open", got, st.started, len(st.open))
+	}
+	_, data, _ := st.Load(wasm.CheckpointID(group, 6))
+	ck, err := checkpoint.Decode(data, "cifar10")
+	if err != nil || ck.Step != 6 || ck.Run.Examples != 24 {
+		t.Fatalf("checkpoint of step 6: %v, %+v", err, ck)
+	}
+	if st := rec.lastState(); st.Phase != wasm.PhaseFinished {
+		t.Errorf("state %+v", st)
+	}
+}
+
+// TestBackgroundStorageFull: a save that fails in the background for a full quota pauses the
+// run at the next step, keeping every older checkpoint, and Resume saves the step reached.
+func TestBackgroundStorageFull(t *testing.T) {
+	e, rec, st := bgEngine(t)
+	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 2, 5)})
+	e.Work()
+	e.Work()
+	st.finish()
+	e.Work()
+	first := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
+	st.quota = 2*first.Size + first.Size/2
+	for e.Busy() {
+		e.Work()
+		st.finish()
+	}
+	stt := rec.lastState()
+	if stt.Phase != wasm.PhasePaused || stt.Step != 7 || !strings.Contains(stt.Reason, "storage is full") {
+		t.Fatalf("state %+v", stt)
+	}
+	errs := errorsOf(rec, wasm.WhereCheckpoint)
+	if len(errs) != 1 || !strings.Contains(errs[0], "checkpoint cifar10.ckpt-6 was not saved") || !strings.Contains(errs[0], "paused at step 7") {
+		t.Errorf("errors %q", errs)
+	}
+	if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4}) {
+		t.Errorf("stored %v after the full quota, want 2 and 4", got)
+	}
+	st.quota = 0
+	e.Handle(wasm.Message{Type: wasm.TypeResume, Run: 1})
+	if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4, 7}) || rec.lastState().Phase != wasm.PhaseRunning {
+		t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
+	}
+}

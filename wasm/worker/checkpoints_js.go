@@ -28,6 +28,12 @@ func (s idbStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) e
 	return s.db.Save(info, wasm.BytesToJS(file), remove)
 }
 
+// StartSave copies the file into JavaScript memory and lets IndexedDB commit it while
+// training goes on.
+func (s idbStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(wait bool) (error, bool) {
+	return s.db.StartSave(info, wasm.BytesToJS(file), remove)
+}
+
 func (s idbStore) Load(id string) (wasm.CheckpointInfo, []byte, error) {
 	info, file, err := s.db.Load(id)
 	if err != nil {

@@ -120,8 +120,10 @@ func (e *Engine) Receive(in wasm.Inbound) {
 }
 
 // Handle applies a command. Commands that would replace the model or the data while an
-// evaluation reads them are deferred until it ends.
+// evaluation reads them are deferred until it ends. A checkpoint still committing in the
+// background is settled first, so every command sees the run's saves done and reported.
 func (e *Engine) Handle(m wasm.Message) {
+	e.settleSave(true)
 	if e.busy != "" && (m.Type == wasm.TypeStart || m.Type == wasm.TypeEval || m.Type == wasm.TypeLoad || m.Type == wasm.TypeCheckpointRestore || m.Type == wasm.TypeShareDataset) {
 		e.deferred = append(e.deferred, m)
 		return
@@ -171,6 +173,9 @@ func (e *Engine) Work() {
 		e.step()
 	}
 	e.busy = ""
+	if e.run != nil && e.run.phase != wasm.PhaseRunning {
+		e.settleSave(true) // the run stopped training (finished, failed): report its last save
+	}
 	deferred := e.deferred
 	e.deferred = nil
 	for _, m := range deferred {
