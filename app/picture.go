@@ -9,6 +9,7 @@ import (
 	_ "image/jpeg" // one's own picture may be a JPEG
 	"image/png"
 
+	"cifar10/nn/cifar/picture"
 	"cifar10/wasm"
 )
 
@@ -24,12 +25,10 @@ const (
 	MaxPicturePixels = 1 << 24
 )
 
-// PictureRecord decodes a PNG or JPEG file and makes it what the model takes: the central
-// square of the picture (the longer side cropped evenly at both ends), shrunk to 32x32, each
-// output pixel the average of the source pixels it covers (at most 8x8 of them sampled evenly,
-// which keeps large photos fast), transparent parts on white. It returns the 3,072 bytes in
-// a CIFAR-10 record's layout (1,024 R, 1,024 G, 1,024 B, rows top to bottom), or an error of
-// one sentence naming the file.
+// PictureRecord decodes a PNG or JPEG file and makes it what the model takes, as the native
+// trainer's predict -image does (picture.Record: the central square shrunk to 32x32,
+// transparent parts on white). It returns the 3,072 bytes in a CIFAR-10 record's layout
+// (1,024 R, 1,024 G, 1,024 B, rows top to bottom), or an error of one sentence naming the file.
 func PictureRecord(name string, data []byte) ([]byte, error) {
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -42,48 +41,7 @@ func PictureRecord(name string, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the picture %s could not be decoded (%v), so it was not classified", name, err)
 	}
-	return squareRecord(img), nil
-}
-
-// squareRecord shrinks the central square of img to a 32x32 record.
-func squareRecord(img image.Image) []byte {
-	const side = wasm.ImageSide
-	b := img.Bounds()
-	n := min(b.Dx(), b.Dy())
-	x0, y0 := b.Min.X+(b.Dx()-n)/2, b.Min.Y+(b.Dy()-n)/2
-	out := make([]byte, wasm.ImageBytes)
-	for y := range side {
-		ylo, yhi := span(y, y0, n)
-		for x := range side {
-			xlo, xhi := span(x, x0, n)
-			var sum [3]uint64
-			count := uint64(0)
-			for sy := ylo; sy < yhi; sy += max(1, (yhi-ylo)/8) {
-				for sx := xlo; sx < xhi; sx += max(1, (xhi-xlo)/8) {
-					r, g, bl, a := img.At(sx, sy).RGBA() // premultiplied: add white where transparent
-					sum[0] += uint64(r + 0xffff - a)
-					sum[1] += uint64(g + 0xffff - a)
-					sum[2] += uint64(bl + 0xffff - a)
-					count++
-				}
-			}
-			for c := range 3 { // the average of 16-bit values, as 8 bits, rounded
-				out[c*side*side+y*side+x] = byte((sum[c]*255 + count*65535/2) / (count * 65535))
-			}
-		}
-	}
-	return out
-}
-
-// span is the source range [lo, hi) that output index i of wasm.ImageSide covers in a square
-// of n pixels starting at first; it holds at least one pixel, so small pictures are enlarged.
-func span(i, first, n int) (lo, hi int) {
-	lo = first + i*n/wasm.ImageSide
-	hi = first + (i+1)*n/wasm.ImageSide
-	if hi <= lo {
-		hi = lo + 1
-	}
-	return lo, hi
+	return picture.Record(img), nil
 }
 
 // RecordImage is a 32x32 record (CHW bytes) as an image.

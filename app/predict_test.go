@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"cifar10/nn/cifar/picture"
 	"cifar10/wasm"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -35,6 +36,9 @@ func pixel(rec []byte, x, y int) [3]byte {
 }
 
 func TestPictureRecord(t *testing.T) {
+	if picture.Side != wasm.ImageSide || picture.Bytes != wasm.ImageBytes {
+		t.Fatalf("picture makes %dx%d records (%d bytes), the worker takes %dx%d (%d)", picture.Side, picture.Side, picture.Bytes, wasm.ImageSide, wasm.ImageSide, wasm.ImageBytes)
+	}
 	// A wide picture: a blue central square between red bands, which the crop removes.
 	wide := image.NewNRGBA(image.Rect(0, 0, 96, 64))
 	for y := range 64 {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"cifar10/nn/cifar"
+	"cifar10/nn/cifar/picture"
 )
 
 // trained returns a data folder and a checkpoint folder after a few training steps.
@@ -86,6 +87,9 @@ func argmax(z []float32) int {
 
 // TestPredictImage: one's own PNG is shrunk to 32x32 and classified.
 func TestPredictImage(t *testing.T) {
+	if picture.Side != cifar.Side || picture.Bytes != cifar.ImageBytes {
+		t.Fatalf("picture makes %d-byte records, the dataset's images are %d bytes", picture.Bytes, cifar.ImageBytes)
+	}
 	_, dir := trained(t)
 	path := filepath.Join(t.TempDir(), "photo.png")
 	img := image.NewRGBA(image.Rect(0, 0, 50, 40))
@@ -115,34 +119,6 @@ func TestPredictImage(t *testing.T) {
 	os.WriteFile(bad, []byte("hello"), 0o644)
 	if _, _, err := runCmd(t, "predict", "-ckpt", dir, "-image", bad); err == nil || !strings.Contains(err.Error(), "not a PNG or JPEG") {
 		t.Errorf("a text file as -image: %v", err)
-	}
-}
-
-// TestShrink: averaging keeps a flat colour and puts the planes in R, G, B order; a tiny
-// picture is enlarged.
-func TestShrink(t *testing.T) {
-	for _, size := range []image.Rectangle{image.Rect(0, 0, 100, 64), image.Rect(3, 5, 10, 8)} {
-		img := image.NewRGBA(size)
-		for y := size.Min.Y; y < size.Max.Y; y++ {
-			for x := size.Min.X; x < size.Max.X; x++ {
-				img.Set(x, y, color.RGBA{255, 128, 3, 255})
-			}
-		}
-		px := shrink(img)
-		for i, v := range px {
-			if want := []byte{255, 128, 3}[i/1024]; v != want {
-				t.Fatalf("%v: byte %d = %d, want %d", size, i, v, want)
-			}
-		}
-	}
-	half := image.NewGray(image.Rect(0, 0, 64, 32)) // left column black, right white per pair
-	for y := range 32 {
-		for x := range 64 {
-			half.SetGray(x, y, color.Gray{uint8(255 * (x % 2))})
-		}
-	}
-	if v := shrink(half)[0]; v != 128 {
-		t.Errorf("average of black and white = %d, want 128", v)
 	}
 }
 
