@@ -64,15 +64,15 @@ func decodeInfo(v js.Value) (CheckpointInfo, bool) {
 // (a full quota, the worker killed by a reload) none of it happened. A full quota is
 // ErrStorageFull.
 func (c *CheckpointDB) Save(info CheckpointInfo, file js.Value, remove []string) error {
-	err, _ := c.StartSave(info, file, remove)(true)
+	_, err := c.StartSave(info, file, remove)(true)
 	return err
 }
 
 // StartSave is Save returning as soon as the transaction is under way, with its outcome:
 // done is false while it runs, and with wait the call blocks until it has ended. The file
 // is cloned into the transaction at once, so its buffer may be reused.
-func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []string) func(wait bool) (error, bool) {
-	var outcome func(bool) (error, bool)
+func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []string) func(wait bool) (done bool, err error) {
+	var outcome func(bool) (bool, error)
 	meta, err := json.Marshal(info)
 	if err == nil {
 		err = catch(func() error {
@@ -88,15 +88,15 @@ func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []st
 			return nil
 		})
 	}
-	return func(wait bool) (error, bool) {
+	return func(wait bool) (bool, error) {
 		err := err
 		if outcome != nil {
 			var done bool
-			if err, done = outcome(wait); !done {
-				return nil, false
+			if done, err = outcome(wait); !done {
+				return false, nil
 			}
 		}
-		return saveError(info, err), true
+		return true, saveError(info, err)
 	}
 }
 

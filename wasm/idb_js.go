@@ -125,14 +125,14 @@ func wait(req js.Value) (js.Value, error) {
 // quota is full), so complete and abort are the only events waited for; the handlers are
 // detached before they are released, so no later event calls a released function.
 func commit(tx js.Value) error {
-	err, _ := committing(tx)(true)
+	_, err := committing(tx)(true)
 	return err
 }
 
 // committing watches a transaction and returns its outcome: done is false while it runs, and
 // with wait the call blocks until it has committed or aborted (Go's wasm lets the event loop
 // run meanwhile, which is when the transaction's events arrive).
-func committing(tx js.Value) func(wait bool) (error, bool) {
+func committing(tx js.Value) func(wait bool) (done bool, err error) {
 	done := make(chan error, 1)
 	ok := js.FuncOf(func(this js.Value, args []js.Value) any {
 		done <- nil
@@ -151,9 +151,9 @@ func committing(tx js.Value) func(wait bool) (error, bool) {
 	tx.Set("onabort", fail)
 	var result error
 	ended := false
-	return func(wait bool) (error, bool) {
+	return func(wait bool) (bool, error) {
 		if ended {
-			return result, true
+			return true, result
 		}
 		if wait {
 			result = <-done
@@ -161,7 +161,7 @@ func committing(tx js.Value) func(wait bool) (error, bool) {
 			select {
 			case result = <-done:
 			default:
-				return nil, false
+				return false, nil
 			}
 		}
 		ended = true
@@ -169,6 +169,6 @@ func committing(tx js.Value) func(wait bool) (error, bool) {
 		tx.Set("onabort", js.Null())
 		ok.Release()
 		fail.Release()
-		return result, true
+		return true, result
 	}
 }

@@ -31,7 +31,7 @@ type CheckpointStore interface {
 type BackgroundSaver interface {
 	// StartSave begins Save and returns at once with its outcome: done is false while the
 	// transaction is still running, and with wait the call blocks until it has ended.
-	StartSave(info wasm.CheckpointInfo, file []byte, remove []string) (outcome func(wait bool) (err error, done bool))
+	StartSave(info wasm.CheckpointInfo, file []byte, remove []string) (outcome func(wait bool) (done bool, err error))
 }
 
 // errNoStore is the reason nothing can be saved when the browser gave the worker no IndexedDB.
@@ -51,7 +51,7 @@ type runCheckpoints struct {
 type pendingSave struct {
 	info    wasm.CheckpointInfo
 	removed []string
-	outcome func(wait bool) (error, bool)
+	outcome func(wait bool) (done bool, err error)
 }
 
 // afterStep records the loss of the step just done and saves a checkpoint when one is due:
@@ -157,7 +157,7 @@ func (e *Engine) settleSave(wait bool) bool {
 		return true
 	}
 	p := r.ckpt.pending
-	err, done := p.outcome(wait)
+	done, err := p.outcome(wait)
 	if !done {
 		return true
 	}

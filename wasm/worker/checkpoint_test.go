@@ -498,16 +498,16 @@ type bgSave struct {
 	done  bool
 }
 
-func (s *bgStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(bool) (error, bool) {
+func (s *bgStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(bool) (bool, error) {
 	file = bytes.Clone(file) // the engine may reuse its buffer, as the browser's copy allows
 	sv := &bgSave{apply: func() error { return s.memStore.Save(info, file, remove) }}
 	s.started++
 	s.open = append(s.open, sv)
-	return func(wait bool) (error, bool) {
+	return func(wait bool) (bool, error) {
 		if wait && !sv.done {
 			s.finish()
 		}
-		return sv.err, sv.done
+		return sv.done, sv.err
 	}
 }
 

@@ -30,7 +30,7 @@ func (s idbStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) e
 
 // StartSave copies the file into JavaScript memory and lets IndexedDB commit it while
 // training goes on.
-func (s idbStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(wait bool) (error, bool) {
+func (s idbStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(wait bool) (done bool, err error) {
 	return s.db.StartSave(info, wasm.BytesToJS(file), remove)
 }
 
