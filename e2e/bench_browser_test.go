@@ -45,8 +45,8 @@ func benchRounds() int {
 // BenchmarkBrowserTrain (make bench-browser) opens the page in a fresh headless Chromium,
 // loads the dataset, trains the cifar10 preset at batch 128 for benchSteps steps with 1 and
 // with 2 workers, in rounds (benchRounds), and reports examples/s of each (the best run), the
-// ratio of each round and their median, the tab's memory while
-// training, the first visit's transfer size and the time until the page is interactive. It
+// ratio of each round and their median, the tab's memory while training, the first visit's
+// transfer size and the time until the page is interactive. It
 // serves the repository's web/ folder when `make build` has made its brotli twins (what users
 // get), and the real dataset when $CIFAR10_DATA (default /tmp/cifar10_data) holds it. With
 // BENCH_NODE=1 it also runs the engine's own BenchmarkTrainStep as wasm under Node and prints
@@ -118,7 +118,8 @@ func BenchmarkBrowserTrain(b *testing.B) {
 
 	// Each worker count in a browser of its own (same profile: the dataset is kept), so that
 	// the memory measured is that tab's alone.
-	var runs, best []benchResult
+	var runs []benchResult
+	best := make([]benchResult, len(benchWorkers)) // the fastest run of each worker count
 	var ratios []float64
 	for round := range benchRounds() {
 		for i, n := range benchWorkers {
@@ -126,9 +127,7 @@ func BenchmarkBrowserTrain(b *testing.B) {
 			r := benchRun(b, ctx, srv, n, logf)
 			CloseBrowser(ctx)
 			runs = append(runs, r)
-			if round == 0 {
-				best = append(best, r)
-			} else if r.steady > best[i].steady {
+			if r.steady > best[i].steady {
 				best[i] = r
 			}
 		}
