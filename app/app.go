@@ -70,7 +70,7 @@ func Handler(c Config) *app.Handler {
 		Styles:          []string{StylesCSS},
 		// The worker's files join go-app's offline cache, so a second visit (or an offline
 		// one) starts training without the network: the dataset is in IndexedDB.
-		CacheableResources:      []string{WorkerScript, WorkerWasm},
+		CacheableResources:      []string{WorkerScript, SaverScript, WorkerWasm},
 		Resources:               webURLs{},
 		Version:                 c.Version,
 		WasmContentLengthHeader: WasmSizeHeader,

@@ -16,6 +16,10 @@ const ClientReadyID = "client-ready"
 // WorkerScript is the Web Worker's bootstrap (assets/worker.js), which runs web/worker.wasm.
 const WorkerScript = "/assets/worker.js"
 
+// SaverScript is the checkpoint saver's worker (assets/saver.js): the training workers store
+// their checkpoint files in IndexedDB through it, off their own threads.
+const SaverScript = "/assets/saver.js"
+
 // Home is the page. It owns the Store and the training worker: worker reports and the panels'
 // actions both become Store changes on the UI goroutine, and each panel gets, as fields, only
 // the part of the Store it draws (go-app re-renders a panel when those fields change).

@@ -50,6 +50,8 @@ type team struct {
 	run     []*member                 // the current run's workers, in group order
 	boards  map[int]*wasm.SharedBoard // by run
 	eval    evalParts
+	saver   *wasm.Saver // the checkpoint saver (assets/saver.js), nil if it could not start
+	saving  bool        // the saver runs: workers are connected to it as they start
 }
 
 // evalParts collects the parts of an evaluation split across the workers of a run.
@@ -71,10 +73,31 @@ func WantWorkers(s wasm.Settings, cores int, shared bool) int {
 	return max(1, min(cores, wasm.MaxWorkers))
 }
 
-// startTeam starts the workers the settings ask for.
+// startTeam starts the workers the settings ask for, and the checkpoint saver they store
+// their checkpoints through (wasm/saver_js.go).
 func (h *Home) startTeam(ctx app.Context) {
-	h.team = &team{names: fmt.Sprintf("cifar10-worker-%d", time.Now().UnixMilli()), boards: map[int]*wasm.SharedBoard{}}
+	t := &team{names: fmt.Sprintf("cifar10-worker-%d", time.Now().UnixMilli()), boards: map[int]*wasm.SharedBoard{}}
+	h.team = t
+	t.saver, _ = wasm.StartSaver(SaverScript, func() {
+		ctx.Dispatch(func(ctx app.Context) { t.startSaving() })
+	})
 	h.resizeTeam(ctx)
+}
+
+// startSaving connects every worker to the saver, which has started.
+func (t *team) startSaving() {
+	t.saving = true
+	for _, w := range t.members {
+		t.connectSaver(w)
+	}
+}
+
+// connectSaver gives worker w a channel to the saver, if it runs. Without one the worker
+// stores its checkpoints itself, which works the same, only slower.
+func (t *team) connectSaver(w *member) {
+	if t.saving && !w.gone {
+		_ = w.port.SendPort(wasm.Message{Type: wasm.TypeSaver}, t.saver.Connect())
+	}
 }
 
 // resizeTeam starts or ends workers to match the settings (never during a run; the leader
@@ -101,6 +124,7 @@ func (h *Home) resizeTeam(ctx app.Context) {
 		}
 		w.port = port
 		t.members = append(t.members, w)
+		t.connectSaver(w)
 		ctx.Async(func() {
 			for in := range port.Inbox() {
 				ctx.Dispatch(func(ctx app.Context) { h.receiveFrom(ctx, w, in) })

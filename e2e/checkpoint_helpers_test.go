@@ -375,9 +375,29 @@ func WorkerContexts(tb testing.TB, ctx context.Context) []context.Context {
 	return out
 }
 
-// SetStoreRoom makes the workers' IndexedDB take n more checkpoint files and refuse the ones
-// after them the way Chromium refuses a write over the quota: the transaction aborts with a
-// QuotaExceededError. (Only the first worker of a run saves, so only its count moves.) This stands in for a full disk
+// SaverContext returns a context on the page's checkpoint saver (assets/saver.js), the worker
+// that stores the training workers' checkpoint files.
+func SaverContext(tb testing.TB, ctx context.Context) context.Context {
+	tb.Helper()
+	targets, err := chromedp.Targets(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, ti := range targets {
+		if ti.Type == "worker" && strings.HasSuffix(ti.URL, ui.SaverScript) {
+			sctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
+			tb.Cleanup(cancel)
+			return sctx
+		}
+	}
+	tb.Fatalf("e2e: no checkpoint saver among %d targets", len(targets))
+	return nil
+}
+
+// SetStoreRoom makes IndexedDB, in the given workers, take n more checkpoint files and refuse
+// the ones after them the way Chromium refuses a write over the quota: the transaction aborts
+// with a QuotaExceededError. (The training workers store through the saver, so that is the
+// one whose count moves.) This stands in for a full disk
 // because Chromium 156 accepts DevTools' Storage.overrideQuotaForOrigin and then ignores it
 // (measured: writes far over the "quota" still commit, and estimate() reports no change).
 func SetStoreRoom(tb testing.TB, workers []context.Context, n int) {

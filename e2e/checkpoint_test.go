@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -224,16 +225,17 @@ func TestCheckpointUploadRejected(t *testing.T) {
 	}
 }
 
-// TestCheckpointStorageFull lets the worker store two checkpoints and then has the browser
-// refuse the third with IndexedDB's QuotaExceededError: the page reports it, the run pauses a
-// step or a few later (the save was committing in the background while training went on), and
-// the two older checkpoints are kept. Deleting one makes room: Resume first saves the step
-// reached, then trains on until the next save does not fit either.
+// TestCheckpointStorageFull lets the checkpoint saver store two checkpoints and then has the
+// browser refuse the third with IndexedDB's QuotaExceededError: the page reports it, the run
+// pauses a step or a few later (the save was committing in the background while training went
+// on), and the two older checkpoints are kept. Deleting one makes room: Resume first saves the
+// step reached, then trains on until the next save does not fit either. Only the saver's
+// IndexedDB refuses, so this also shows that the worker's saves go through the saver.
 func TestCheckpointStorageFull(t *testing.T) {
 	ctx := NewBrowser(t, Timeout(150*time.Second))
 	srv := StartServer(t)
 	OpenTrainer(t, ctx, srv, "steps=100&batch=4&seed=2&save_every=2")
-	workers := WorkerContexts(t, ctx)
+	workers := []context.Context{SaverContext(t, ctx)}
 	SetStoreRoom(t, workers, 2)
 	StartRun(t, ctx)
 	WaitPhase(t, ctx, 60*time.Second, wasm.PhasePaused)

@@ -14,7 +14,8 @@ import (
 // The worker saves, loads and stores uploads; the page lists, downloads and deletes. Each
 // method is one transaction that it waits for.
 type CheckpointDB struct {
-	db *DB
+	db    *DB
+	saver *saverPort // where saves go, when the page gave this worker a saver (saver_js.go)
 }
 
 // OpenCheckpointDB opens the app's database (creating it on a first visit).
@@ -69,12 +70,25 @@ func (c *CheckpointDB) Save(info CheckpointInfo, file js.Value, remove []string)
 }
 
 // StartSave is Save returning as soon as the transaction is under way, with its outcome:
-// done is false while it runs, and with wait the call blocks until it has ended. The file
-// is cloned into the transaction at once, so its buffer may be reused.
+// done is false while it runs, and with wait the call blocks until it has ended. With a saver
+// (UseSaver) the file, an ArrayBuffer, is transferred to it and unusable here afterwards;
+// without one it is cloned into the transaction at once.
 func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []string) func(wait bool) (done bool, err error) {
 	var outcome func(bool) (bool, error)
 	meta, err := json.Marshal(info)
-	if err == nil {
+	switch {
+	case err == nil && c.saver != nil:
+		var deletes []string
+		for _, id := range remove {
+			deletes = append(deletes, MetaKey(id), FileKey(id))
+		}
+		puts := [][2]any{{FileKey(info.ID), file}, {MetaKey(info.ID), string(meta)}}
+		var transfer []any
+		if file.InstanceOf(js.Global().Get("ArrayBuffer")) {
+			transfer = append(transfer, file)
+		}
+		outcome = c.saver.write(StoreCheckpoints, puts, deletes, transfer)
+	case err == nil:
 		err = catch(func() error {
 			tx := c.db.write(StoreCheckpoints)
 			store := tx.Call("objectStore", StoreCheckpoints)

@@ -78,6 +78,10 @@ const (
 	// TypeShareDataset (page -> worker) hands a worker the dataset another worker loaded, as
 	// the SharedArrayBuffer that worker's dataset message carried; answered by dataset.
 	TypeShareDataset = "shareDataset"
+
+	// TypeSaver (page -> worker) hands a worker a MessagePort to the page's checkpoint saver
+	// (assets/saver.js, wasm/saver_js.go), through which it stores its checkpoints from then on.
+	TypeSaver = "saver"
 )
 
 // Run phases reported by TypeState.
@@ -311,8 +315,8 @@ var payloads = map[string]string{
 	TypeDataset: "dataset", TypeState: "state", TypeProgress: "progress", TypeLog: "log",
 	TypeEvalProgress: "evalProgress", TypeEvalResult: "evalResult", TypeError: "error",
 	TypeCheckpoint: "checkpoint", TypeCheckpointRestore: "restore", TypeCheckpointUpload: "upload",
-	TypeShareDataset: "dataset",
-	TypeTestImages:   "testImages", TypePredictions: "predictions", TypeClassify: "classify", TypeClassified: "classified",
+	TypeShareDataset: "dataset", TypeSaver: "",
+	TypeTestImages: "testImages", TypePredictions: "predictions", TypeClassify: "classify", TypeClassified: "classified",
 }
 
 // Validate reports a message whose type is unknown, whose payload is missing or belongs to

@@ -36,3 +36,15 @@ func (b *SharedBoard) Buffer() any { return nil }
 
 // Store does nothing outside a browser.
 func (b *SharedBoard) Store(word int, v int32) {}
+
+// Saver is the checkpoint saver, which exists only in a browser.
+type Saver struct{}
+
+// StartSaver fails outside a browser.
+func StartSaver(scriptURL string, ready func()) (*Saver, error) { return nil, ErrNotInBrowser }
+
+// Connect has nothing to connect to outside a browser.
+func (s *Saver) Connect() any { return nil }
+
+// SendPort fails outside a browser.
+func (p *Port) SendPort(m Message, port any) error { return ErrNotInBrowser }

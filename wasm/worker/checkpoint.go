@@ -34,6 +34,24 @@ type BackgroundSaver interface {
 	StartSave(info wasm.CheckpointInfo, file []byte, remove []string) (outcome func(wait bool) (done bool, err error))
 }
 
+// Delegator is a CheckpointStore that can hand its writes to a helper: in the browser the
+// page's checkpoint saver (assets/saver.js), which does IndexedDB's 85-150 ms put() of a file
+// off the training thread. The helper comes as the shared value of a saver message.
+type Delegator interface {
+	UseSaver(helper any) error
+}
+
+// useSaver passes the helper of a saver message to the store.
+func (e *Engine) useSaver(helper any) {
+	d, ok := e.Checkpoints.(Delegator)
+	if !ok {
+		return // no store, or one that writes by itself: saves go on as they did
+	}
+	if err := d.UseSaver(helper); err != nil {
+		e.fail(0, wasm.WhereCheckpoint, err)
+	}
+}
+
 // errNoStore is the reason nothing can be saved when the browser gave the worker no IndexedDB.
 var errNoStore = errors.New("this browser does not let the page keep checkpoints (no IndexedDB)")
 
@@ -72,7 +90,7 @@ func (e *Engine) afterStep(loss float32) bool {
 		return true
 	}
 	if r.step != r.settings.Steps && e.startSave() {
-		return true
+		return !r.ckpt.full
 	}
 	err := e.saveCheckpoint()
 	if !errors.Is(err, wasm.ErrStorageFull) || r.step >= r.settings.Steps {
@@ -138,7 +156,9 @@ func (e *Engine) startSave() bool {
 	if !ok {
 		return false
 	}
-	e.settleSave(true) // one at a time: the next save prunes what this one stored
+	if !e.settleSave(true) { // one at a time: the next save prunes what this one stored
+		return true // the last one found the storage full: the run paused instead
+	}
 	info, data, removed, err := e.prepareSave()
 	if err != nil {
 		e.saved(r.step, info, removed, err)

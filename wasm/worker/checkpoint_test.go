@@ -570,6 +570,38 @@ func TestBackgroundSave(t *testing.T) {
 
 // TestBackgroundStorageFull: a save that fails in the background for a full quota pauses the
 // run at the next step, keeping every older checkpoint, and Resume saves the step reached.
+// TestBackgroundStorageFullSeenLate: when the refusal of a save is only known as the next
+// save begins (the saver answers slowly), the run pauses there without trying that save,
+// which would count against the storage a second time; Resume stores it.
+func TestBackgroundStorageFullSeenLate(t *testing.T) {
+	e, rec, st := bgEngine(t)
+	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 2, 5)})
+	e.Work()
+	e.Work()
+	st.finish()
+	e.Work()
+	first := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
+	st.quota = 2*first.Size + first.Size/2
+	for e.Busy() {
+		e.Work() // no save ends until the next one waits for it
+	}
+	stt := rec.lastState()
+	if stt.Phase != wasm.PhasePaused || stt.Step != 8 || !strings.Contains(stt.Reason, "storage is full") {
+		t.Fatalf("state %+v", stt)
+	}
+	if errs := errorsOf(rec, wasm.WhereCheckpoint); len(errs) != 1 || !strings.Contains(errs[0], "checkpoint cifar10.ckpt-6 was not saved") {
+		t.Errorf("errors %q", errs)
+	}
+	if st.started != 3 {
+		t.Errorf("%d saves begun, want 3 (steps 2, 4 and 6; none at 8 after 6 was refused)", st.started)
+	}
+	st.quota = 0
+	e.Handle(wasm.Message{Type: wasm.TypeResume, Run: 1})
+	if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4, 8}) || rec.lastState().Phase != wasm.PhaseRunning {
+		t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
+	}
+}
+
 func TestBackgroundStorageFull(t *testing.T) {
 	e, rec, st := bgEngine(t)
 	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 2, 5)})

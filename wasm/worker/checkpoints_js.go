@@ -23,6 +23,9 @@ func openCheckpoints() CheckpointStore {
 
 func (s idbStore) List() ([]wasm.CheckpointInfo, error) { return s.db.List() }
 
+// UseSaver sends the saves through the page's checkpoint saver from now on.
+func (s idbStore) UseSaver(port any) error { return s.db.UseSaver(port) }
+
 // Save copies the file into JavaScript memory once; IndexedDB keeps that copy.
 func (s idbStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) error {
 	return s.db.Save(info, wasm.BytesToJS(file), remove)

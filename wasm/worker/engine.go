@@ -115,6 +115,10 @@ func (e *Engine) Receive(in wasm.Inbound) {
 		e.receivePredict(in) // predict.go
 		return
 	}
+	if in.Msg.Type == wasm.TypeSaver {
+		e.useSaver(in.Shared) // checkpoint.go
+		return
+	}
 	e.receiveShared(in)
 	e.Handle(in.Msg)
 }

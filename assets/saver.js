@@ -1,0 +1,76 @@
+// Checkpoint saver: a Web Worker that writes the training workers' checkpoint files to
+// IndexedDB for them (wasm/saver_js.go). Storing 12.8 MB with put() blocks the calling thread
+// for 85-150 ms (the value is serialized and wrapped on the spot); done by the leading training
+// worker, that stalled every worker of a run every 10 steps. Here the file arrives transferred
+// (no copy) and the training worker goes on at once.
+//
+// The page makes one saver and hands each training worker a MessagePort to it. A request is
+// one read-write transaction with strict durability, as the training worker would write it:
+//   {id, db, version, store, puts: [[key, value], ...], deletes: [key, ...]}
+// and the answer, once the transaction has committed or aborted, is {id} or
+// {id, error: {name, message}} (a full quota aborts with name "QuotaExceededError").
+"use strict";
+
+let opening = null; // a promise of the open database
+
+function database(name, version) {
+  if (!opening) {
+    opening = new Promise((resolve, reject) => {
+      const req = indexedDB.open(name, version);
+      req.onsuccess = () => {
+        const db = req.result;
+        db.onversionchange = () => { // let a newer page upgrade the database
+          db.close();
+          opening = null;
+        };
+        resolve(db);
+      };
+      req.onerror = () => reject(req.error);
+      req.onblocked = () => reject(new Error("the database is held open by an older version of this page"));
+    });
+    opening.catch(() => { opening = null; });
+  }
+  return opening;
+}
+
+async function write(m) {
+  const db = await database(m.db, m.version);
+  const tx = db.transaction(m.store, "readwrite", { durability: "strict" });
+  const done = new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
+  });
+  try {
+    const store = tx.objectStore(m.store);
+    for (const [key, value] of m.puts) store.put(value, key);
+    for (const key of m.deletes) store.delete(key);
+  } catch (err) { // nothing of a request that failed half way is kept
+    done.catch(() => {});
+    tx.abort();
+    throw err;
+  }
+  await done;
+  self.commits = (self.commits || 0) + 1; // for the tests
+}
+
+function serve(port) {
+  port.onmessage = async (e) => {
+    const m = e.data;
+    try {
+      await write(m);
+      port.postMessage({ id: m.id });
+    } catch (err) {
+      const name = err && err.name ? String(err.name) : "Error";
+      const message = err && err.message ? String(err.message) : String(err);
+      port.postMessage({ id: m.id, error: { name, message } });
+    }
+  };
+}
+
+// The page sends {port}: a training worker's end of a channel to this saver.
+self.onmessage = (e) => {
+  if (e.data && e.data.port) serve(e.data.port);
+};
+
+// The page connects the training workers once the saver runs.
+self.postMessage({ ready: true });

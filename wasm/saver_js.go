@@ -1,0 +1,160 @@
+//go:build js && wasm
+
+package wasm
+
+import (
+	"errors"
+	"fmt"
+	"syscall/js"
+	"time"
+)
+
+// The checkpoint saver (assets/saver.js) is a Web Worker that commits the training workers'
+// checkpoint writes to IndexedDB for them: IndexedDB's put() of a 12.8 MB file blocks its
+// thread for 85-150 ms, which the leading training worker paid every 10 steps while every
+// other worker waited for it. The page starts one saver (StartSaver) and gives each training
+// worker a MessagePort to it (Connect, then a saver message); the worker's CheckpointDB then
+// sends each save there with the file transferred (UseSaver).
+
+// Saver is the page's handle on the checkpoint saver worker.
+type Saver struct {
+	worker js.Value
+	onMsg  js.Func
+}
+
+// StartSaver starts the saver worker from scriptURL (assets/saver.js); ready is called once
+// it runs. Until then (and for good if its script does not load) the training workers are not
+// connected to it and save by themselves, as they would without it.
+func StartSaver(scriptURL string, ready func()) (*Saver, error) {
+	ctor := js.Global().Get("Worker")
+	if ctor.Type() != js.TypeFunction || js.Global().Get("MessageChannel").Type() != js.TypeFunction {
+		return nil, errors.New("this browser has no Web Workers or message channels")
+	}
+	s := &Saver{worker: ctor.New(scriptURL, map[string]any{"name": "checkpoint-saver"})}
+	s.onMsg = js.FuncOf(func(this js.Value, args []js.Value) any {
+		if d := arg0(args).Get("data"); d.Type() == js.TypeObject && d.Get("ready").Truthy() {
+			ready()
+		}
+		return nil
+	})
+	s.worker.Set("onmessage", s.onMsg)
+	return s, nil
+}
+
+// Connect opens a channel to the saver and returns the training worker's end, to be sent to
+// it with SendPort.
+func (s *Saver) Connect() any {
+	ch := js.Global().Get("MessageChannel").New()
+	saverEnd := ch.Get("port1")
+	s.worker.Call("postMessage", map[string]any{"port": saverEnd}, []any{saverEnd})
+	return ch.Get("port2")
+}
+
+// SendPort posts m with a MessagePort, transferred: the receiver gets it as Inbound.Shared.
+func (p *Port) SendPort(m Message, port any) error {
+	if _, ok := port.(js.Value); !ok {
+		return fmt.Errorf("%s message: the port is a %T, not a JavaScript value", m.Type, port)
+	}
+	b, err := Encode(m)
+	if err != nil {
+		return err
+	}
+	env := map[string]any{"json": string(b), "buffers": []any{}, "shared": port}
+	p.target.Call("postMessage", env, []any{port})
+	return nil
+}
+
+// saverTimeout bounds the wait for the saver's answer to one write. Committing 12.8 MB with
+// strict durability takes a fraction of a second; a saver that has not answered in this time
+// is gone (it runs as long as its page, so this should never happen), and the write is
+// reported as failed.
+const saverTimeout = time.Minute
+
+// saverPort is a training worker's channel to the saver.
+type saverPort struct {
+	port    js.Value
+	next    int
+	answers map[int]chan error
+	onMsg   js.Func
+}
+
+// UseSaver makes the database send its checkpoint saves through port, a channel to the
+// saver (Saver.Connect), from then on. Anything but a MessagePort is refused.
+func (c *CheckpointDB) UseSaver(port any) error {
+	p, ok := port.(js.Value)
+	if !ok || !p.InstanceOf(js.Global().Get("MessagePort")) {
+		return errors.New("the checkpoint saver's channel did not arrive")
+	}
+	s := &saverPort{port: p, answers: map[int]chan error{}}
+	s.onMsg = js.FuncOf(func(this js.Value, args []js.Value) any {
+		s.answer(arg0(args).Get("data"))
+		return nil
+	})
+	p.Set("onmessage", s.onMsg)
+	c.saver = s
+	return nil
+}
+
+// answer delivers the saver's answer to the write it is for.
+func (s *saverPort) answer(d js.Value) {
+	if d.Type() != js.TypeObject || d.Get("id").Type() != js.TypeNumber {
+		return
+	}
+	id := d.Get("id").Int()
+	ch, ok := s.answers[id]
+	if !ok {
+		return
+	}
+	delete(s.answers, id)
+	var err error
+	if e := d.Get("error"); e.Type() == js.TypeObject {
+		err = JSError(e)
+	}
+	ch <- err
+}
+
+// write asks the saver to put values (key, value pairs) and delete keys in store, in one
+// transaction, transferring the ArrayBuffers listed in transfer. It returns the outcome, as
+// committing does.
+func (s *saverPort) write(store string, puts [][2]any, deletes []string, transfer []any) func(wait bool) (bool, error) {
+	s.next++
+	id := s.next
+	ch := make(chan error, 1)
+	s.answers[id] = ch
+	pairs := make([]any, len(puts))
+	for i, p := range puts {
+		pairs[i] = []any{p[0], p[1]}
+	}
+	dels := make([]any, len(deletes))
+	for i, k := range deletes {
+		dels[i] = k
+	}
+	req := map[string]any{"id": id, "db": DBName, "version": DBVersion, "store": store, "puts": pairs, "deletes": dels}
+	if err := catch(func() error { s.port.Call("postMessage", req, transfer); return nil }); err != nil {
+		delete(s.answers, id)
+		ch <- err
+	}
+	var result error
+	ended := false
+	return func(wait bool) (bool, error) {
+		if ended {
+			return true, result
+		}
+		if wait {
+			select {
+			case result = <-ch:
+			case <-time.After(saverTimeout):
+				delete(s.answers, id)
+				result = fmt.Errorf("the checkpoint saver did not answer in %v", saverTimeout)
+			}
+		} else {
+			select {
+			case result = <-ch:
+			default:
+				return false, nil
+			}
+		}
+		ended = true
+		return true, result
+	}
+}
