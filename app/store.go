@@ -32,6 +32,8 @@ type Store struct {
 	Checkpoints CheckpointsView
 	// Messages are problems to show the user (errors, ignored settings), newest last.
 	Messages []Notice
+
+	lost *lostWorker // the worker whose loss stopped the current run (workers.go)
 }
 
 // MaxLogLines bounds the log panel; the losses themselves are all kept for the chart.
@@ -269,6 +271,9 @@ func (s *Store) ready(r wasm.Ready) *wasm.Message {
 
 func (s *Store) state(st wasm.RunState) {
 	s.Run.Phase, s.Run.Step, s.Run.Reason = st.Phase, st.Step, st.Reason
+	if s.lost != nil {
+		s.lostStep()
+	}
 }
 
 func (s *Store) progress(p wasm.Progress) {
@@ -280,6 +285,9 @@ func (s *Store) progress(p wasm.Progress) {
 	r.Examples, r.Seconds = p.Examples, p.TrainSeconds
 	if n := len(p.Losses); n > 0 {
 		r.Loss, r.HasLoss = p.Losses[n-1], true
+	}
+	if s.lost != nil {
+		s.lostStep()
 	}
 }
 

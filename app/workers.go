@@ -400,21 +400,60 @@ func (h *Home) lose(ctx app.Context, w *member, why string) {
 // fails, and the user learns what is left and how to go on.
 func (s *Store) WorkerLost(number, of int, why string) {
 	text := fmt.Sprintf("training worker %d of %d stopped (%s)", number, of, why)
-	left := plural(s.Team.Size, "worker")
-	if s.Run.Active() {
-		s.Run.Phase = wasm.PhaseFailed
-		s.Run.Reason = fmt.Sprintf("worker %d of %d stopped at step %d", number, of, s.Run.Step)
-		text += fmt.Sprintf(", so training stopped at step %d.", s.Run.Step)
-		if c, ok := s.Checkpoints.Latest(); ok {
-			text += fmt.Sprintf(" The checkpoints are intact: Resume latest goes on from %s with the %s left", c.Name(), left)
-		} else {
-			text += fmt.Sprintf(" Start again with the %s left", left)
-		}
-	} else {
-		text += fmt.Sprintf("; %s left", left)
-	}
 	s.Eval.Running = false
-	s.notify(wasm.WhereWorker, text)
+	if !s.Run.Active() {
+		s.notify(wasm.WhereWorker, text+fmt.Sprintf("; %s left", plural(s.Team.Size, "worker")))
+		return
+	}
+	s.Run.Phase = wasm.PhaseFailed
+	s.lost = &lostWorker{run: s.Run.ID, number: number, of: of, why: why}
+	s.lost.text = s.lostText()
+	s.Run.Reason = s.lost.reason
+	s.notify(wasm.WhereWorker, s.lost.text)
+}
+
+// lostWorker is the worker whose loss stopped the current run. The page learns of the loss
+// before the leader's last reports, which may carry a step or two it had finished: the run
+// stopped there, so the notice and the reason are written again as those arrive (lostStep).
+type lostWorker struct {
+	run, number, of int
+	why             string
+	step            int    // the step the text says
+	text, reason    string // the notice and the run's reason, as last written
+}
+
+// lostText writes the lost worker's notice (and reason) for the run's current step.
+func (s *Store) lostText() string {
+	l := s.lost
+	l.step = s.Run.Step
+	l.reason = fmt.Sprintf("worker %d of %d stopped at step %d", l.number, l.of, l.step)
+	text := fmt.Sprintf("training worker %d of %d stopped (%s), so training stopped at step %d.", l.number, l.of, l.why, l.step)
+	if c, ok := s.Checkpoints.Latest(); ok {
+		return text + fmt.Sprintf(" The checkpoints are intact: Resume latest goes on from %s with the %s left", c.Name(), plural(s.Team.Size, "worker"))
+	}
+	return text + fmt.Sprintf(" Start again with the %s left", plural(s.Team.Size, "worker"))
+}
+
+// lostStep rewrites the lost worker's notice when the leader's late reports moved the step.
+func (s *Store) lostStep() {
+	l := s.lost
+	if l == nil || l.run != s.Run.ID || s.Run.Phase != wasm.PhaseFailed {
+		s.lost = nil
+		return
+	}
+	if s.Run.Step == l.step {
+		s.Run.Reason = l.reason
+		return
+	}
+	old := l.text
+	l.text = s.lostText()
+	s.Run.Reason = l.reason
+	s.Messages = slices.Clone(s.Messages) // a new slice, so that the notices panel sees a change
+	for i := range s.Messages {
+		if s.Messages[i].Where == wasm.WhereWorker && s.Messages[i].Text == old {
+			s.Messages[i].Text = l.text
+		}
+	}
 }
 
 // plural is "1 worker" or "n workers".

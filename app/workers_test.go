@@ -47,6 +47,19 @@ func TestWorkerLost(t *testing.T) {
 		}
 	}
 
+	// The leader had finished two more steps: its last reports arrive after the loss.
+	s.progress(wasm.Progress{Step: 19, FirstStep: 17, Losses: []float32{2, 2}})
+	s.state(wasm.RunState{Phase: wasm.PhaseFailed, Step: 19, Reason: "another worker of the group stopped: training stopped at step 19"})
+	text = s.Messages[len(s.Messages)-1].Text
+	if !strings.Contains(text, "training stopped at step 19.") || strings.Contains(text, "17") || s.Run.Reason != "worker 2 of 2 stopped at step 19" {
+		t.Errorf("after the leader's last reports: %q, reason %q", text, s.Run.Reason)
+	}
+	s.Run = RunView{ID: 3, Phase: wasm.PhaseRunning, Step: 1} // a new run is not the lost one's
+	s.state(wasm.RunState{Phase: wasm.PhaseFailed, Step: 1, Reason: "diverged"})
+	if s.Run.Reason != "diverged" || s.lost != nil {
+		t.Errorf("a later run's reason became %q", s.Run.Reason)
+	}
+
 	s.Team.Size = 2
 	s.WorkerLost(3, 3, "oops")
 	if text := s.Messages[len(s.Messages)-1].Text; !strings.HasSuffix(text, "stopped (oops); 2 workers left") {

@@ -118,7 +118,11 @@ func TestKillWorker(t *testing.T) {
 	Eval[bool](t, ctx, `(trainingWorkers[1].terminate(), true)`)
 
 	WaitPhase(t, ctx, 20*time.Second, wasm.PhaseFailed)
-	WaitJS(t, ctx, `document.querySelector('.notice[data-where="worker"]')?.textContent.includes('Resume latest')`, 10*time.Second)
+	// The page hears of the loss before the leader's last reports (a step or two it finished):
+	// once they are in, the message says the step the status shows.
+	WaitJS(t, ctx, fmt.Sprintf(`document.querySelector('.notice[data-where="worker"]')?.textContent.includes('Resume latest') &&
+		document.querySelector('.notice[data-where="worker"]').textContent.includes('training stopped at step ' + document.getElementById(%q).dataset.step + '.')`,
+		ui.StatusStepID), 10*time.Second)
 	stopped := Step(t, ctx)
 	text := Text(t, ctx, `.notice[data-where="worker"] .notice-text`)
 	newest := CkptRows(t, ctx)[0]

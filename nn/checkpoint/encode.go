@@ -20,6 +20,12 @@ import (
 // (and a loss or precision that is not a finite measure), so a diverged run can never be saved
 // over a good checkpoint.
 func Encode(m *nn.Model, opt nn.Optimizer, run Run) ([]byte, error) {
+	return AppendEncode(nil, m, opt, run)
+}
+
+// AppendEncode is Encode appending the file to dst (safetensors.AppendMarshal), for a caller
+// that saves again and again into one buffer.
+func AppendEncode(dst []byte, m *nn.Model, opt nn.Optimizer, run Run) ([]byte, error) {
 	spec := m.Spec()
 	if _, err := nn.Preset(spec.Name); err != nil {
 		return nil, fmt.Errorf("checkpoint: cannot save model %q: only preset models can be saved (%v)", spec.Name, err)
@@ -43,7 +49,7 @@ func Encode(m *nn.Model, opt nn.Optimizer, run Run) ([]byte, error) {
 	if err := measurements(run, meta); err != nil {
 		return nil, err
 	}
-	return safetensors.Marshal(&safetensors.File{Metadata: meta, Tensors: tensors})
+	return safetensors.AppendMarshal(dst, &safetensors.File{Metadata: meta, Tensors: tensors})
 }
 
 // floatTensors converts parameters (or slots) to F32 tensors, refusing non-finite values.

@@ -400,3 +400,30 @@ func TestParsedDataCannotGrowIntoNeighbour(t *testing.T) {
 		t.Fatal("append to tensor a overwrote tensor b")
 	}
 }
+
+// TestAppendMarshal: the file appended to a buffer is Marshal's, after what the buffer held,
+// and a buffer with room for it is used as it is, not reallocated.
+func TestAppendMarshal(t *testing.T) {
+	f := sampleFile()
+	want, err := Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range [][]byte{nil, {}, []byte("prefix")} {
+		got, err := AppendMarshal(bytes.Clone(prefix), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(got, prefix) || !bytes.Equal(got[len(prefix):], want) {
+			t.Errorf("prefix %q: appended %d bytes, not Marshal's %d", prefix, len(got)-len(prefix), len(want))
+		}
+	}
+	buf := make([]byte, 0, len(want))
+	got, err := AppendMarshal(buf, f)
+	if err != nil || &got[0] != &buf[:1][0] || !bytes.Equal(got, want) {
+		t.Errorf("a buffer with room was not reused (err %v)", err)
+	}
+	if _, err := AppendMarshal(buf, &File{Tensors: []Tensor{{Name: "bad", DType: DTypeF32, Shape: []int{2}, Data: []byte{1}}}}); err == nil {
+		t.Error("a tensor whose data does not match its shape was appended")
+	}
+}

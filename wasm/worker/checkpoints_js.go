@@ -31,10 +31,10 @@ func (s idbStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) e
 	return s.db.Save(info, wasm.BytesToJS(file), remove)
 }
 
-// StartSave copies the file into JavaScript memory and lets IndexedDB commit it while
-// training goes on.
+// StartSave copies the file into JavaScript memory (the last save's, when the saver gave it
+// back) and lets IndexedDB commit it while training goes on.
 func (s idbStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(wait bool) (done bool, err error) {
-	return s.db.StartSave(info, wasm.BytesToJS(file), remove)
+	return s.db.StartSave(info, s.db.Buffer(file), remove)
 }
 
 func (s idbStore) Load(id string) (wasm.CheckpointInfo, []byte, error) {
