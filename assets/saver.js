@@ -6,7 +6,9 @@
 //
 // The page makes one saver and hands each training worker a MessagePort to it. A request is
 // one read-write transaction with strict durability, as the training worker would write it:
-//   {id, db, version, store, puts: [[key, value], ...], deletes: [key, ...]}
+//   {id, db, version, store, puts: [[key, value, length], ...], deletes: [key, ...]}
+// where an ArrayBuffer value longer than length (>= 0) is stored cut to length: the worker
+// fills the same buffer for every checkpoint, and their sizes differ by a few bytes.
 // and the answer, once the transaction has committed or aborted, is {id, buffers} or
 // {id, error: {name, message}, buffers} (a full quota aborts with name "QuotaExceededError"),
 // buffers being the request's ArrayBuffers, given back.
@@ -43,7 +45,10 @@ async function write(m) {
   });
   try {
     const store = tx.objectStore(m.store);
-    for (const [key, value] of m.puts) store.put(value, key);
+    for (const [key, value, length] of m.puts) {
+      const cut = value instanceof ArrayBuffer && length >= 0 && value.byteLength > length;
+      store.put(cut ? value.slice(0, length) : value, key);
+    }
     for (const key of m.deletes) store.delete(key);
   } catch (err) { // nothing of a request that failed half way is kept
     done.catch(() => {});

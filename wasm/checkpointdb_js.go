@@ -71,8 +71,9 @@ func (c *CheckpointDB) Save(info CheckpointInfo, file js.Value, remove []string)
 
 // StartSave is Save returning as soon as the transaction is under way, with its outcome:
 // done is false while it runs, and with wait the call blocks until it has ended. With a saver
-// (UseSaver) the file, an ArrayBuffer, is transferred to it and unusable here afterwards;
-// without one it is cloned into the transaction at once.
+// (UseSaver) the file, an ArrayBuffer whose first info.Size bytes are stored (Buffer), is
+// transferred to it and unusable here afterwards; without one it is cloned into the
+// transaction at once.
 func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []string) func(wait bool) (done bool, err error) {
 	var outcome func(bool) (bool, error)
 	meta, err := json.Marshal(info)
@@ -82,7 +83,7 @@ func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []st
 		for _, id := range remove {
 			deletes = append(deletes, MetaKey(id), FileKey(id))
 		}
-		puts := [][2]any{{FileKey(info.ID), file}, {MetaKey(info.ID), string(meta)}}
+		puts := [][3]any{{FileKey(info.ID), file, info.Size}, {MetaKey(info.ID), string(meta), -1}}
 		var transfer []any
 		if file.InstanceOf(js.Global().Get("ArrayBuffer")) {
 			transfer = append(transfer, file)
