@@ -399,10 +399,9 @@ func (h *Home) lose(ctx app.Context, w *member, why string) {
 // WorkerLost records that worker number (1-based) of a group of of stopped: a run it shared
 // fails, and the user learns what is left and how to go on.
 func (s *Store) WorkerLost(number, of int, why string) {
-	text := fmt.Sprintf("training worker %d of %d stopped (%s)", number, of, why)
 	s.Eval.Running = false
 	if !s.Run.Active() {
-		s.notify(wasm.WhereWorker, text+fmt.Sprintf("; %s left", plural(s.Team.Size, "worker")))
+		s.notify(wasm.WhereWorker, fmt.Sprintf("training worker %d of %d stopped (%s); %s left", number, of, why, plural(s.Team.Size, "worker")))
 		return
 	}
 	s.Run.Phase = wasm.PhaseFailed

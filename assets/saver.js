@@ -7,11 +7,11 @@
 // The page makes one saver and hands each training worker a MessagePort to it. A request is
 // one read-write transaction with strict durability, as the training worker would write it:
 //   {id, db, version, store, puts: [[key, value, length], ...], deletes: [key, ...]}
-// where an ArrayBuffer value longer than length (>= 0) is stored cut to length: the worker
-// fills the same buffer for every checkpoint, and their sizes differ by a few bytes.
-// and the answer, once the transaction has committed or aborted, is {id, buffers} or
-// {id, error: {name, message}, buffers} (a full quota aborts with name "QuotaExceededError"),
-// buffers being the request's ArrayBuffers, given back.
+// An ArrayBuffer value longer than length (>= 0) is stored cut to length: the worker fills the
+// same buffer for every checkpoint, and their sizes differ by a few bytes. The answer, once
+// the transaction has committed or aborted, is {id, buffers} or {id, error: {name, message},
+// buffers} (a full quota aborts with name "QuotaExceededError"), buffers being the request's
+// ArrayBuffers, given back.
 "use strict";
 
 let opening = null; // a promise of the open database
@@ -56,7 +56,6 @@ async function write(m) {
     throw err;
   }
   await done;
-  self.commits = (self.commits || 0) + 1; // for the tests
 }
 
 // serve answers a training worker's requests. The files' ArrayBuffers go back with the

@@ -632,3 +632,38 @@ func TestBackgroundStorageFull(t *testing.T) {
 		t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
 	}
 }
+
+// delegating is a store that takes a saver (a Delegator), refusing what is not one.
+type delegating struct {
+	*memStore
+	helpers []any
+}
+
+func (s *delegating) UseSaver(helper any) error {
+	if helper != "port" {
+		return fmt.Errorf("not a port: %v", helper)
+	}
+	s.helpers = append(s.helpers, helper)
+	return nil
+}
+
+// TestSaverMessage: a saver message hands its shared value to a store that delegates its
+// writes, says why when the store refuses it, and is ignored by a store that writes itself.
+func TestSaverMessage(t *testing.T) {
+	e, rec, mem := storeEngine(t)
+	st := &delegating{memStore: mem}
+	e.Checkpoints = st
+	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeSaver}, Shared: "port"})
+	if len(st.helpers) != 1 || len(errorsOf(rec, wasm.WhereCheckpoint)) != 0 {
+		t.Fatalf("helpers %v, errors %q", st.helpers, errorsOf(rec, wasm.WhereCheckpoint))
+	}
+	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeSaver}, Shared: 42})
+	if errs := errorsOf(rec, wasm.WhereCheckpoint); len(errs) != 1 || !strings.Contains(errs[0], "not a port") {
+		t.Errorf("a refused saver reported %q", errs)
+	}
+	e.Checkpoints = mem
+	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeSaver}, Shared: "port"})
+	if errs := errorsOf(rec, wasm.WhereCheckpoint); len(errs) != 1 || len(errorsOf(rec, wasm.WhereProtocol)) != 0 {
+		t.Errorf("a store without a saver reported %q", errs)
+	}
+}
