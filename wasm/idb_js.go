@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+	"time"
 )
 
 // DB is a small key-value view of one IndexedDB database: named object stores with
@@ -149,26 +150,46 @@ func committing(tx js.Value) func(wait bool) (done bool, err error) {
 	})
 	tx.Set("oncomplete", ok)
 	tx.Set("onabort", fail)
+	return pollOnce(done, 0, nil, func() {
+		tx.Set("oncomplete", js.Null())
+		tx.Set("onabort", js.Null())
+		ok.Release()
+		fail.Release()
+	})
+}
+
+// pollOnce is the outcome of a write whose result arrives once on results: done is false
+// while it has not, and with wait the call blocks until it has. With a positive timeout a wait
+// gives up after it with timedOut's error. end, if not nil, runs once the outcome is known.
+func pollOnce(results <-chan error, timeout time.Duration, timedOut func() error, end func()) func(wait bool) (done bool, err error) {
 	var result error
 	ended := false
 	return func(wait bool) (bool, error) {
 		if ended {
 			return true, result
 		}
-		if wait {
-			result = <-done
-		} else {
+		var expired <-chan time.Time // nil, never ready, without a timeout
+		if wait && timeout > 0 {
+			expired = time.After(timeout)
+		}
+		switch {
+		case wait:
 			select {
-			case result = <-done:
+			case result = <-results:
+			case <-expired:
+				result = timedOut()
+			}
+		default:
+			select {
+			case result = <-results:
 			default:
 				return false, nil
 			}
 		}
 		ended = true
-		tx.Set("oncomplete", js.Null())
-		tx.Set("onabort", js.Null())
-		ok.Release()
-		fail.Release()
+		if end != nil {
+			end()
+		}
 		return true, result
 	}
 }

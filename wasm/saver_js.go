@@ -52,16 +52,7 @@ func (s *Saver) Connect() any {
 
 // SendPort posts m with a MessagePort, transferred: the receiver gets it as Inbound.Shared.
 func (p *Port) SendPort(m Message, port any) error {
-	if _, ok := port.(js.Value); !ok {
-		return fmt.Errorf("%s message: the port is a %T, not a JavaScript value", m.Type, port)
-	}
-	b, err := Encode(m)
-	if err != nil {
-		return err
-	}
-	env := map[string]any{"json": string(b), "buffers": []any{}, "shared": port}
-	p.target.Call("postMessage", env, []any{port})
-	return nil
+	return p.postShared(m, "port", port, true)
 }
 
 // saverTimeout bounds the wait for the saver's answer to one write. Committing 12.8 MB with
@@ -163,27 +154,8 @@ func (s *saverPort) write(store string, puts [][3]any, deletes []string, transfe
 		delete(s.answers, id)
 		ch <- err
 	}
-	var result error
-	ended := false
-	return func(wait bool) (bool, error) {
-		if ended {
-			return true, result
-		}
-		if wait {
-			select {
-			case result = <-ch:
-			case <-time.After(saverTimeout):
-				delete(s.answers, id)
-				result = fmt.Errorf("the checkpoint saver did not answer in %v", saverTimeout)
-			}
-		} else {
-			select {
-			case result = <-ch:
-			default:
-				return false, nil
-			}
-		}
-		ended = true
-		return true, result
-	}
+	return pollOnce(ch, saverTimeout, func() error {
+		delete(s.answers, id)
+		return fmt.Errorf("the checkpoint saver did not answer in %v", saverTimeout)
+	}, nil)
 }

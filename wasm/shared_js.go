@@ -11,15 +11,26 @@ import (
 // SendShared posts m with a SharedArrayBuffer: the receiver gets the same memory (Inbound.Shared),
 // not a copy, which is how the dataset and a run's board reach every worker.
 func (p *Port) SendShared(m Message, shared any) error {
-	if _, ok := shared.(js.Value); !ok {
-		return fmt.Errorf("%s message: the shared memory is a %T, not a JavaScript value", m.Type, shared)
+	return p.postShared(m, "shared memory", shared, false)
+}
+
+// postShared posts m with a JavaScript value (what names it in errors) that the receiver gets
+// as Inbound.Shared; with transfer it is moved rather than cloned (a MessagePort must be).
+func (p *Port) postShared(m Message, what string, v any, transfer bool) error {
+	jv, ok := v.(js.Value)
+	if !ok {
+		return fmt.Errorf("%s message: the %s is a %T, not a JavaScript value", m.Type, what, v)
 	}
 	b, err := Encode(m)
 	if err != nil {
 		return err
 	}
-	env := map[string]any{"json": string(b), "buffers": []any{}, "shared": shared}
-	p.target.Call("postMessage", env)
+	env := map[string]any{"json": string(b), "buffers": []any{}, "shared": jv}
+	if transfer {
+		p.target.Call("postMessage", env, []any{jv})
+	} else {
+		p.target.Call("postMessage", env)
+	}
 	return nil
 }
 

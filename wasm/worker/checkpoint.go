@@ -203,11 +203,17 @@ func (e *Engine) prepareSave() (wasm.CheckpointInfo, []byte, []string, error) {
 	if err != nil {
 		return info, nil, nil, err
 	}
+	removed, err := e.pruned(info, e.run.settings.Keep)
+	return info, data, removed, err
+}
+
+// pruned lists the checkpoints that storing info removes: its group's beyond keep.
+func (e *Engine) pruned(info wasm.CheckpointInfo, keep int) ([]string, error) {
 	list, err := e.Checkpoints.List()
 	if err != nil {
-		return info, nil, nil, err
+		return nil, err
 	}
-	return info, data, wasm.PruneCheckpoints(list, info, e.run.settings.Keep), nil
+	return wasm.PruneCheckpoints(list, info, keep), nil
 }
 
 // saved reports the outcome of saving the checkpoint of step: the new entry, or why it was not
@@ -253,11 +259,10 @@ func (e *Engine) encodeRun() (wasm.CheckpointInfo, []byte, error) {
 
 // store saves a file and prunes its group to keep checkpoints, then tells the page.
 func (e *Engine) store(info wasm.CheckpointInfo, data []byte, keep int) error {
-	list, err := e.Checkpoints.List()
+	removed, err := e.pruned(info, keep)
 	if err != nil {
 		return err
 	}
-	removed := wasm.PruneCheckpoints(list, info, keep)
 	if err := e.Checkpoints.Save(info, data, removed); err != nil {
 		return err
 	}

@@ -569,67 +569,53 @@ func TestBackgroundSave(t *testing.T) {
 }
 
 // TestBackgroundStorageFull: a save that fails in the background for a full quota pauses the
-// run at the next step, keeping every older checkpoint, and Resume saves the step reached.
-// TestBackgroundStorageFullSeenLate: when the refusal of a save is only known as the next
-// save begins (the saver answers slowly), the run pauses there without trying that save,
-// which would count against the storage a second time; Resume stores it.
-func TestBackgroundStorageFullSeenLate(t *testing.T) {
-	e, rec, st := bgEngine(t)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 2, 5)})
-	e.Work()
-	e.Work()
-	st.finish()
-	e.Work()
-	first := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
-	st.quota = 2*first.Size + first.Size/2
-	for e.Busy() {
-		e.Work() // no save ends until the next one waits for it
-	}
-	stt := rec.lastState()
-	if stt.Phase != wasm.PhasePaused || stt.Step != 8 || !strings.Contains(stt.Reason, "storage is full") {
-		t.Fatalf("state %+v", stt)
-	}
-	if errs := errorsOf(rec, wasm.WhereCheckpoint); len(errs) != 1 || !strings.Contains(errs[0], "checkpoint cifar10.ckpt-6 was not saved") {
-		t.Errorf("errors %q", errs)
-	}
-	if st.started != 3 {
-		t.Errorf("%d saves begun, want 3 (steps 2, 4 and 6; none at 8 after 6 was refused)", st.started)
-	}
-	st.quota = 0
-	e.Handle(wasm.Message{Type: wasm.TypeResume, Run: 1})
-	if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4, 8}) || rec.lastState().Phase != wasm.PhaseRunning {
-		t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
-	}
-}
-
+// run a step or two later, keeping every older checkpoint, and Resume saves the step reached.
+// When the refusal is only known as the next save begins (the saver answers slowly), the run
+// pauses there without trying that save, which would count against the storage a second time.
 func TestBackgroundStorageFull(t *testing.T) {
-	e, rec, st := bgEngine(t)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 2, 5)})
-	e.Work()
-	e.Work()
-	st.finish()
-	e.Work()
-	first := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
-	st.quota = 2*first.Size + first.Size/2
-	for e.Busy() {
-		e.Work()
-		st.finish()
-	}
-	stt := rec.lastState()
-	if stt.Phase != wasm.PhasePaused || stt.Step != 7 || !strings.Contains(stt.Reason, "storage is full") {
-		t.Fatalf("state %+v", stt)
-	}
-	errs := errorsOf(rec, wasm.WhereCheckpoint)
-	if len(errs) != 1 || !strings.Contains(errs[0], "checkpoint cifar10.ckpt-6 was not saved") || !strings.Contains(errs[0], "paused at step 7") {
-		t.Errorf("errors %q", errs)
-	}
-	if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4}) {
-		t.Errorf("stored %v after the full quota, want 2 and 4", got)
-	}
-	st.quota = 0
-	e.Handle(wasm.Message{Type: wasm.TypeResume, Run: 1})
-	if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4, 7}) || rec.lastState().Phase != wasm.PhaseRunning {
-		t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
+	for _, c := range []struct {
+		name    string
+		settled bool // every save ends right after the step that began it
+		paused  int  // the step the run pauses at
+	}{
+		{"settled at once", true, 7},
+		{"seen as the next save begins", false, 8},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e, rec, st := bgEngine(t)
+			e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 2, 5)})
+			e.Work()
+			e.Work()
+			st.finish()
+			e.Work()
+			first := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
+			st.quota = 2*first.Size + first.Size/2
+			for e.Busy() {
+				e.Work()
+				if c.settled {
+					st.finish()
+				}
+			}
+			stt := rec.lastState()
+			if stt.Phase != wasm.PhasePaused || stt.Step != c.paused || !strings.Contains(stt.Reason, "storage is full") {
+				t.Fatalf("state %+v", stt)
+			}
+			errs := errorsOf(rec, wasm.WhereCheckpoint)
+			if len(errs) != 1 || !strings.Contains(errs[0], "checkpoint cifar10.ckpt-6 was not saved") || !strings.Contains(errs[0], fmt.Sprintf("paused at step %d", c.paused)) {
+				t.Errorf("errors %q", errs)
+			}
+			if st.started != 3 {
+				t.Errorf("%d saves begun, want 3 (steps 2, 4 and 6; none after 6 was refused)", st.started)
+			}
+			if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4}) {
+				t.Errorf("stored %v after the full quota, want 2 and 4", got)
+			}
+			st.quota = 0
+			e.Handle(wasm.Message{Type: wasm.TypeResume, Run: 1})
+			if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4, int64(c.paused)}) || rec.lastState().Phase != wasm.PhaseRunning {
+				t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
+			}
+		})
 	}
 }
 
