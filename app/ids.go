@@ -30,10 +30,11 @@ const (
 	StatusPhaseID    = "status-phase"     // data-phase: "", running, paused, stopped, finished, failed; data-run: run number
 	StatusStepID     = "status-step"      // data-step: steps done
 	StatusLossID     = "status-loss"      // data-loss: the last loss, full float32 precision
-	StatusSpeedID    = "status-speed"     // examples/sec; data-examples and data-seconds for the run
+	StatusSpeedID    = "status-speed"     // examples/sec; data-examples, data-seconds and data-wait for the run
 	StatusSecBatchID = "status-sec-batch" // sec/batch
 	StatusETAID      = "status-eta"
-	LossChartID      = "loss-chart" // SVG; data-count, data-losses (first ChartDataLosses losses, full precision)
+	StatusWaitID     = "status-wait" // several workers: the share of the run's steps spent waiting for the slowest
+	LossChartID      = "loss-chart"  // SVG; data-count, data-losses (first ChartDataLosses losses, full precision)
 	SmoothingID      = "chart-smoothing"
 	LogID            = "log" // the seed's log lines, one .log-line each; data-lines
 

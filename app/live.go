@@ -40,9 +40,15 @@ func (p *StatusPanel) Render() app.UI {
 			stat("Step", app.Dd().ID(StatusStepID).DataSet("step", r.Step).Text(steps)),
 			stat("Loss", app.Dd().ID(StatusLossID).DataSet("loss", FullFloat(r.Loss)).Text(loss)),
 			stat("Examples/sec", app.Dd().ID(StatusSpeedID).DataSet("examples", r.Examples).
-				DataSet("seconds", strconv.FormatFloat(r.Seconds, 'g', -1, 64)).Text(speed)),
+				DataSet("seconds", strconv.FormatFloat(r.Seconds, 'g', -1, 64)).
+				DataSet("wait", strconv.FormatFloat(r.Wait, 'g', -1, 64)).Text(speed)),
 			stat("Sec/batch", app.Dd().ID(StatusSecBatchID).Text(secBatch)),
 			stat("ETA", app.Dd().ID(StatusETAID).Text(Duration(r.ETA()))),
+			app.If(r.Wait > 0 && r.Seconds > 0, func() app.UI {
+				return stat("Waiting", app.Dd().ID(StatusWaitID).
+					Title("Share of the run's steps the workers spent waiting for the slowest of them to finish its shards").
+					Text(fmt.Sprintf("%.0f%%", 100*r.Wait/r.Seconds)))
+			}),
 		),
 	)
 }

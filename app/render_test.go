@@ -95,3 +95,20 @@ func TestLossChartData(t *testing.T) {
 		t.Errorf("want raw and smoothed lines: %s", html)
 	}
 }
+
+// TestStatusWait: the share of the steps spent waiting for the slowest worker shows only for
+// a run shared by several workers (a worker alone never waits).
+func TestStatusWait(t *testing.T) {
+	run := RunView{Phase: wasm.PhaseRunning, Step: 20, Speed: 300, SecBatch: 0.4, Examples: 2560, Seconds: 8}
+	if html := app.HTMLString(&StatusPanel{Run: run}); strings.Contains(html, StatusWaitID) {
+		t.Errorf("one worker's status shows a wait: %s", html)
+	}
+	run.Wait = 0.4
+	html := app.HTMLString(&StatusPanel{Run: run})
+	if m := regexp.MustCompile(`id="` + StatusWaitID + `"[^>]*>([^<]*)<`).FindStringSubmatch(html); m == nil || m[1] != "5%" {
+		t.Errorf("want the wait as 5%%, got %v in %s", m, html)
+	}
+	if !strings.Contains(html, `data-wait="0.4"`) {
+		t.Errorf("no data-wait: %s", html)
+	}
+}

@@ -76,6 +76,7 @@ type RunView struct {
 	SecBatch float64
 	Examples int64   // examples consumed in the run
 	Seconds  float64 // seconds spent in steps
+	Wait     float64 // of Seconds, spent by the leading worker waiting for the others
 }
 
 // Active reports whether the run is going or paused (it holds the worker).
@@ -282,7 +283,7 @@ func (s *Store) progress(p wasm.Progress) {
 	}
 	r := &s.Run
 	r.Step, r.Speed, r.SecBatch = p.Step, p.ExamplesPerSec, p.SecPerBatch
-	r.Examples, r.Seconds = p.Examples, p.TrainSeconds
+	r.Examples, r.Seconds, r.Wait = p.Examples, p.TrainSeconds, p.WaitSeconds
 	if n := len(p.Losses); n > 0 {
 		r.Loss, r.HasLoss = p.Losses[n-1], true
 	}

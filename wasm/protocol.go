@@ -235,6 +235,10 @@ type Progress struct {
 	// inside steps (sampling + training, excluding pauses and evaluations).
 	Examples     int64   `json:"examples"`
 	TrainSeconds float64 `json:"trainSeconds"`
+	// WaitSeconds is the part of TrainSeconds the leader of a group of workers spent waiting
+	// for the others to finish their shards: what the group loses to its slowest worker
+	// (always 0 for one worker).
+	WaitSeconds float64 `json:"waitSeconds,omitempty"`
 }
 
 // LogLine is the seed script's line: one every LogEvery steps, from step 0.

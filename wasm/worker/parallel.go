@@ -200,7 +200,10 @@ func (e *Engine) trainStep() (loss float32, ok bool) {
 		g.publish(rep, buf)
 		g.published = true
 	}
-	if !e.await() {
+	t0 := e.Now()
+	ok = e.await()
+	r.waitSeconds += e.Now().Sub(t0).Seconds()
+	if !ok {
 		return 0, false
 	}
 	g.published = false

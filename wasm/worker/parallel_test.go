@@ -339,6 +339,46 @@ func TestGroupTrainsAsOne(t *testing.T) {
 	}
 }
 
+// slowBoard is a follower's view of a board on which publishing takes delay longer.
+type slowBoard struct {
+	Board
+	delay time.Duration
+}
+
+func (b slowBoard) WriteFloats(off int, src []float32) {
+	time.Sleep(b.delay)
+	b.Board.WriteFloats(off, src)
+}
+
+// TestLeaderReportsWait: the leader reports the time it spent waiting for a follower that
+// publishes its shards late, as part of the time in steps; a lone worker reports none.
+func TestLeaderReportsWait(t *testing.T) {
+	data := testData()
+	s := settings(4, 32, 3)
+	const delay = 150 * time.Millisecond
+	tm := newTeam(t, 2, data, nil)
+	tm.drivers[1].e.SetSharedMemory(SharedMemory{Board: func(v any, l wasm.BoardLayout) (Board, error) {
+		b, err := memShared.Board(v, l)
+		return slowBoard{b, delay}, err
+	}})
+	tm.send(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s}, s.Batch)
+	tm.leaderState(t, wasm.PhaseFinished)
+	progress := tm.drivers[0].messages(wasm.TypeProgress)
+	last := progress[len(progress)-1].Progress
+	if min := 0.8 * float64(s.Steps) * delay.Seconds(); last.WaitSeconds < min || last.WaitSeconds >= last.TrainSeconds {
+		t.Errorf("the leader waited %.3f s of %.3f s in steps, want at least %.3f s", last.WaitSeconds, last.TrainSeconds, min)
+	}
+
+	e, rec := loadedEngine(t, data)
+	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s})
+	runToEnd(e)
+	for _, m := range rec.of(wasm.TypeProgress) {
+		if m.Progress.WaitSeconds != 0 {
+			t.Errorf("a lone worker reports waiting %g s", m.Progress.WaitSeconds)
+		}
+	}
+}
+
 // TestGroupPauseStop: the page commands only the leader; the followers pause, resume and stop
 // at the leader's step, so every worker keeps the same weights.
 func TestGroupPauseStop(t *testing.T) {

@@ -43,6 +43,7 @@ type run struct {
 	recent       [recentSteps]float64 // durations of the last steps, seconds
 	examples     int64
 	trainSeconds float64
+	waitSeconds  float64 // of trainSeconds, spent waiting for the other workers (parallel.go)
 }
 
 // newRun builds the model, optimizer, trainer and sampler for s on data's training set, in
@@ -216,6 +217,7 @@ func (e *Engine) report() {
 	p := &wasm.Progress{
 		Step: r.step, Steps: r.settings.Steps, FirstStep: r.step - len(r.pending),
 		Losses: r.pending, SecPerBatch: spb, Examples: r.examples, TrainSeconds: r.trainSeconds,
+		WaitSeconds: r.waitSeconds,
 	}
 	if spb > 0 {
 		p.ExamplesPerSec = float64(r.settings.Batch) / spb
