@@ -172,9 +172,16 @@ func Depth(n Node) int {
 	return d
 }
 
-// AddTo sets dst[i] += x[i]. Elementwise float32 additions round the same in any order of i,
-// so this is the one operation the tree applies, whoever computes it.
+// AddTo sets dst[i] += x[i]. Elementwise float32 additions round the same in any order of i
+// and in any vector width, so this is the one operation the tree applies, whoever computes it
+// (add_simd.go adds four at a time where it can).
 func AddTo(dst, x []float32) {
+	x = x[:len(dst)]
+	addTo(dst, x)
+}
+
+// addToGo is AddTo one element at a time.
+func addToGo(dst, x []float32) {
 	x = x[:len(dst)]
 	for i, v := range x {
 		dst[i] += v
