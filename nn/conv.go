@@ -29,8 +29,9 @@ type convLayer struct {
 	h, wd  int // spatial size of input and output
 	c, o   int // input and output channels
 	relu   bool
-	chunk  int       // examples per im2col block; fixed by the shapes, never by the threads
-	col    []float32 // im2col scratch
+	chunk  int         // examples per im2col block; fixed by the shapes, never by the threads
+	col    []float32   // im2col scratch
+	padded [][]float32 // per part: one zero-padded image for im2col
 	// colOf and colN say that col holds the unfold of all colN examples of the input at colOf,
 	// left by forward: backward then computes the weight gradient without unfolding again.
 	colOf *float32
@@ -89,6 +90,10 @@ func newConvLayer(l LayerSpec, in [3]int, w, b *Param, batch int, r *runner, rel
 	if perExample := cv.h * cv.wd * width; perExample > 0 {
 		cv.chunk = max(1, min(batch, colBudget/perExample))
 		cv.col = make([]float32, cv.chunk*perExample)
+		cv.padded = make([][]float32, r.threads)
+		for i := range cv.padded {
+			cv.padded[i] = make([]float32, (cv.h+cv.k-1)*(cv.wd+cv.k-1)*(width/(cv.k*cv.k))) // width/k² channels
+		}
 	}
 	if needDx {
 		cv.wflip = make([]float32, len(w.Data()))
@@ -199,35 +204,30 @@ func (cv *convLayer) unfold(src []float32, ch, pad, m int) {
 	cv.r.parallel(m, cv.fnIm2col)
 }
 
-func (cv *convLayer) im2colRange(_, lo, hi int) {
+func (cv *convLayer) im2colRange(part, lo, hi int) {
 	in := cv.h * cv.wd * cv.srcC
 	out := cv.h * cv.wd * cv.k * cv.k * cv.srcC
 	for e := lo; e < hi; e++ {
-		im2col(cv.src[e*in:(e+1)*in], cv.col[e*out:(e+1)*out], cv.h, cv.wd, cv.srcC, cv.k, cv.srcPad)
+		im2col(cv.src[e*in:(e+1)*in], cv.col[e*out:(e+1)*out], cv.padded[part], cv.h, cv.wd, cv.srcC, cv.k, cv.srcPad)
 	}
 }
 
 // im2col unfolds one HWC image: row y*w+x holds the k×k×c patch whose top-left input pixel is
-// (y-pad, x-pad), in (kh, kw, c) order, with zeros where the patch leaves the image.
-func im2col(x, col []float32, h, w, c, k, pad int) {
+// (y-pad, x-pad), in (kh, kw, c) order, with zeros where the patch leaves the image. The image
+// is first copied into padded, (h+k-1)×(w+k-1)×c with zeros around it, so that every patch
+// is k runs of k·c floats (unfoldRun): no clipping, and no memclr or memmove call per run
+// (which cost Go's wasm more than the copying; conv1's SIMD unfoldRun copies a run of 15
+// floats as four vectors).
+func im2col(x, col, padded []float32, h, w, c, k, pad int) {
+	pw := w + k - 1
+	padded = padded[:(h+k-1)*pw*c]
+	clear(padded)
+	for y := range h {
+		copy(padded[((y+pad)*pw+pad)*c:], x[y*w*c:(y+1)*w*c])
+	}
 	row := k * k * c
-	for y := 0; y < h; y++ {
-		for xo := 0; xo < w; xo++ {
-			dst := col[(y*w+xo)*row : (y*w+xo+1)*row]
-			x0 := xo - pad
-			kwLo, kwHi := max(0, -x0), min(k, w-x0)
-			for kh := 0; kh < k; kh++ {
-				d := dst[kh*k*c : (kh+1)*k*c]
-				iy := y + kh - pad
-				if iy < 0 || iy >= h || kwLo >= kwHi {
-					clear(d)
-					continue
-				}
-				clear(d[:kwLo*c])
-				copy(d[kwLo*c:kwHi*c], x[(iy*w+x0+kwLo)*c:(iy*w+x0+kwHi)*c])
-				clear(d[kwHi*c:])
-			}
-		}
+	for y := range h {
+		unfoldRun(col[y*w*row:(y+1)*w*row], padded[y*pw*c:], w, pw, c, k)
 	}
 }
 

@@ -12,5 +12,7 @@
 // Layout: one file per layer kind (conv.go, maxpool.go, lrn.go, dense.go, xent.go), each with
 // forward and backward over explicit input, output and gradient slices; the heavy products go
 // through nn/gemm; small elementwise kernels have a simd/archsimd version (GOEXPERIMENT=simd)
-// and a plain-Go twin that compute the same values.
+// and a plain-Go twin that compute the same values. The SIMD versions are shaped for Go's wasm
+// backend (straight-line loop bodies over pointers into slices checked once; see
+// kernels_simd.go and winograd_simd.go), which is what the browser runs.
 package nn

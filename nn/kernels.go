@@ -143,6 +143,62 @@ func poolMaxGo(dst, x []float32, cells []int, relu bool) {
 	}
 }
 
+// poolCells3 returns the offsets of the 3x3 window cells in row-major order, for rows of w
+// pixels of c channels.
+func poolCells3(w, c int) [9]int {
+	r := w * c
+	return [9]int{0, c, 2 * c, r, r + c, r + 2*c, 2 * r, 2*r + c, 2*r + 2*c}
+}
+
+// poolMax3RowGo pools n outputs of c channels whose 3x3 windows lie wholly inside x: output i
+// (y[i*c:]) is poolMaxGo over the window whose top-left cell is pixel i*s of x, rows of w
+// pixels.
+func poolMax3RowGo(y, x []float32, n, s, w, c int, relu bool) {
+	cells := poolCells3(w, c)
+	for i := range n {
+		poolMaxGo(y[i*c:(i+1)*c], x[i*s*c:], cells[:], relu)
+	}
+}
+
+// poolRoute3RowGo routes the gradients dy of the n outputs y that poolMax3RowGo computed from
+// x to the window cells of dx (laid out as x), output by output and cell by cell in order, as
+// the general path does; g is scratch of c floats.
+func poolRoute3RowGo(dx, x, y, dy, g []float32, n, s, w, c int, relu bool) {
+	cells := poolCells3(w, c)
+	for i := range n {
+		yo := y[i*c : (i+1)*c]
+		copy(g, dy[i*c:(i+1)*c])
+		if relu {
+			reluMaskGo(g, yo)
+		}
+		for _, o := range cells {
+			o += i * s * c
+			poolRouteGo(dx[o:o+c], x[o:o+c], yo, g)
+		}
+	}
+}
+
+// unfoldRunGo writes the im2col rows of n consecutive output pixels whose k×k patches (c
+// channels, input rows of w pixels) lie inside the image: row i of dst is the patch whose
+// top-left input pixel is pixel i of src.
+func unfoldRunGo(dst, src []float32, n, w, c, k int) {
+	kc, row := k*c, k*k*c
+	for i := range n {
+		for kh := range k {
+			o := (kh*w + i) * c
+			copy(dst[i*row+kh*kc:i*row+(kh+1)*kc], src[o:o+kc])
+		}
+	}
+}
+
+// addScaledGo sets dst += a*x (weight decay into the gradients).
+func addScaledGo(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] += a * v
+	}
+}
+
 // colSummer sums the rows of a gradient (the bias gradient) per example in float32, then across
 // examples in float64, so that batch-128 sums of 70,000 rows keep float32 accuracy.
 type colSummer struct {

@@ -9,14 +9,23 @@ func reluMask(dy, y []float32)           { reluMaskGo(dy, y) }
 func addRows(acc, x []float32)           { addRowsGo(acc, x) }
 func poolRoute(dx, x, y, g []float32)    { poolRouteGo(dx, x, y, g) }
 
+func unfoldRun(dst, src []float32, n, w, c, k int) { unfoldRunGo(dst, src, n, w, c, k) }
+func addScaled(dst, x []float32, a float32)        { addScaledGo(dst, x, a) }
+
 func poolMax(dst, x []float32, cells []int, relu bool) { poolMaxGo(dst, x, cells, relu) }
 
-func lrnForward(x, y, s, pad []float32, r int, bias, alpha, beta float32) {
-	lrnForwardGo(x, y, s, pad, r, bias, alpha, beta)
+func poolMax3Row(y, x []float32, n, s, w, c int, relu bool) { poolMax3RowGo(y, x, n, s, w, c, relu) }
+
+func poolRoute3Row(dx, x, y, dy, g []float32, n, s, w, c int, relu bool) {
+	poolRoute3RowGo(dx, x, y, dy, g, n, s, w, c, relu)
 }
 
-func lrnBackward(x, y, s, dy, dx, pad []float32, r int, k, beta float32) {
-	lrnBackwardGo(x, y, s, dy, dx, pad, r, k, beta)
+func lrnForward(x, y, s, pad []float32, c, r int, bias, alpha, beta float32) {
+	lrnForwardGo(x, y, s, pad, c, r, bias, alpha, beta)
+}
+
+func lrnBackward(x, y, s, dy, dx, pad []float32, c, r int, k, beta float32) {
+	lrnBackwardGo(x, y, s, dy, dx, pad, c, r, k, beta)
 }
 
 func adamUpdate(w, g, m, v []float32, alpha, c1, c2, eps float32) {
@@ -29,7 +38,7 @@ func winoInput(v []float32, vs int, in []float32, pw, c, th, tw int) {
 	winoInputGo(v, vs, in, pw, c, th, tw)
 }
 
-func winoWeights(u, g []float32, c, o int) { winoWeightsGo(u, g, c, o) }
+func winoWeights(u []float32, us int, g []float32, c, o int) { winoWeightsGo(u, us, g, c, o) }
 
 func winoOutput(out []float32, w, o int, m []float32, ms, th, tw int) {
 	winoOutputGo(out, w, o, m, ms, th, tw)
@@ -37,4 +46,4 @@ func winoOutput(out []float32, w, o int, m []float32, ms, th, tw int) {
 
 func winoDy(m []float32, ms int, dy []float32, w, o, th, tw int) { winoDyGo(m, ms, dy, w, o, th, tw) }
 
-func winoWeightGrad(dw, dm []float32, c, o int) { winoWeightGradGo(dw, dm, c, o) }
+func winoWeightGrad(dw, dm []float32, us, c, o int) { winoWeightGradGo(dw, dm, us, c, o) }

@@ -4,6 +4,7 @@ package nn
 
 import (
 	"runtime"
+	"unsafe"
 
 	"simd/archsimd"
 )
@@ -16,14 +17,40 @@ import (
 // useSIMD is false on an amd64 CPU without AVX2 (BroadcastFloat32x4 needs it).
 var useSIMD = runtime.GOARCH == "wasm" || (archsimd.X86.AVX() && archsimd.X86.AVX2())
 
-func load(s []float32) archsimd.Float32x4 { return archsimd.LoadFloat32x4(s) }
+type vec = archsimd.Float32x4
 
-func bcast(v float32) archsimd.Float32x4 { return archsimd.BroadcastFloat32x4(v) }
+func load(s []float32) vec { return archsimd.LoadFloat32x4(s) }
 
+func bcast(v float32) vec { return archsimd.BroadcastFloat32x4(v) }
+
+// ld and st load and store the four floats at p, for raw kernels: Go's wasm backend makes a
+// bounds check whose passing side is not the next block a br_table dispatch, so in their loops
+// the kernels below and in winograd_simd.go use pointers into slices checked once beforehand.
+//
+// The rule the raw kernels follow: every pointer they form points into the slice it came
+// from. Their callers reslice (or check) every slice to the extent the kernel reads or writes,
+// with non-negative strides, so the accesses stay inside; and a loop advances its pointers
+// only when another turn follows, never to just past the end (unsafe.Add's rule: such a
+// pointer may point into another object or a free span, and the GC, scanning the stack at a
+// call or preemption, throws "found bad pointer in Go heap"). TestKernelsStayInSlices run with
+// -gcflags=all=-d=checkptr catches pointers formed past the end.
+func ld(p unsafe.Pointer) vec    { return archsimd.LoadFloat32x4Array((*[4]float32)(p)) }
+func st(p unsafe.Pointer, v vec) { v.StoreArray((*[4]float32)(p)) }
+
+// biasReLU runs rawBias or rawBiasReLU when rows have whole blocks of 16 channels.
 func biasReLU(y, b []float32, relu bool) {
 	c := len(b)
 	if !useSIMD || c%4 != 0 {
 		biasReLUGo(y, b, relu)
+		return
+	}
+	if rows := len(y) / c; c%16 == 0 && rows > 0 {
+		y = y[:rows*c]
+		if relu {
+			rawBiasReLU(unsafe.Pointer(&y[0]), unsafe.Pointer(&b[0]), rows, c/16)
+		} else {
+			rawBias(unsafe.Pointer(&y[0]), unsafe.Pointer(&b[0]), rows, c/16)
+		}
 		return
 	}
 	zero := bcast(0)
@@ -36,6 +63,54 @@ func biasReLU(y, b []float32, relu bool) {
 			}
 			v.Store(row[j:])
 		}
+	}
+}
+
+// rawBias adds the bias b (16*blocks channels) to rows rows of y, 16 channels a turn.
+func rawBias(y, b unsafe.Pointer, rows, blocks int) {
+	for {
+		bb := b
+		for k := blocks; ; {
+			st(y, ld(y).Add(ld(bb)))
+			st(unsafe.Add(y, 16), ld(unsafe.Add(y, 16)).Add(ld(unsafe.Add(bb, 16))))
+			st(unsafe.Add(y, 32), ld(unsafe.Add(y, 32)).Add(ld(unsafe.Add(bb, 32))))
+			st(unsafe.Add(y, 48), ld(unsafe.Add(y, 48)).Add(ld(unsafe.Add(bb, 48))))
+			k--
+			if k == 0 {
+				break
+			}
+			y, bb = unsafe.Add(y, 64), unsafe.Add(bb, 64)
+		}
+		rows--
+		if rows == 0 {
+			break
+		}
+		y = unsafe.Add(y, 64)
+	}
+}
+
+// rawBiasReLU is rawBias followed by the ReLU (a separate function: a branch in the loop
+// would cost a dispatch a turn).
+func rawBiasReLU(y, b unsafe.Pointer, rows, blocks int) {
+	zero := bcast(0)
+	for {
+		bb := b
+		for k := blocks; ; {
+			st(y, ld(y).Add(ld(bb)).Max(zero))
+			st(unsafe.Add(y, 16), ld(unsafe.Add(y, 16)).Add(ld(unsafe.Add(bb, 16))).Max(zero))
+			st(unsafe.Add(y, 32), ld(unsafe.Add(y, 32)).Add(ld(unsafe.Add(bb, 32))).Max(zero))
+			st(unsafe.Add(y, 48), ld(unsafe.Add(y, 48)).Add(ld(unsafe.Add(bb, 48))).Max(zero))
+			k--
+			if k == 0 {
+				break
+			}
+			y, bb = unsafe.Add(y, 64), unsafe.Add(bb, 64)
+		}
+		rows--
+		if rows == 0 {
+			break
+		}
+		y = unsafe.Add(y, 64)
 	}
 }
 
@@ -53,10 +128,18 @@ func reluMask(dy, y []float32) {
 	reluMaskGo(dy[i:], y[i:])
 }
 
+// addRows sums 16 columns at a time down the rows (rawAddRows) when rows have whole blocks of
+// 16 channels.
 func addRows(acc, x []float32) {
 	c := len(acc)
 	if !useSIMD || c%4 != 0 {
 		addRowsGo(acc, x)
+		return
+	}
+	if rows := len(x) / c; c%16 == 0 && rows > 0 && len(x) == rows*c {
+		for j := 0; j < c; j += 16 {
+			rawAddRows(unsafe.Pointer(&acc[j]), unsafe.Pointer(&x[j]), uintptr(4*c), rows)
+		}
 		return
 	}
 	for j := 0; j+4 <= c; j += 4 {
@@ -66,6 +149,25 @@ func addRows(acc, x []float32) {
 		}
 		a.Store(acc[j:])
 	}
+}
+
+// rawAddRows adds rows rows of 16 floats, stride bytes apart from x on, into the 16 at acc,
+// in order.
+func rawAddRows(acc, x unsafe.Pointer, stride uintptr, rows int) {
+	a0, a1, a2, a3 := ld(acc), ld(unsafe.Add(acc, 16)), ld(unsafe.Add(acc, 32)), ld(unsafe.Add(acc, 48))
+	for {
+		a0, a1 = a0.Add(ld(x)), a1.Add(ld(unsafe.Add(x, 16)))
+		a2, a3 = a2.Add(ld(unsafe.Add(x, 32))), a3.Add(ld(unsafe.Add(x, 48)))
+		rows--
+		if rows == 0 {
+			break
+		}
+		x = unsafe.Add(x, stride)
+	}
+	st(acc, a0)
+	st(unsafe.Add(acc, 16), a1)
+	st(unsafe.Add(acc, 32), a2)
+	st(unsafe.Add(acc, 48), a3)
 }
 
 func poolMax(dst, x []float32, cells []int, relu bool) {
@@ -78,7 +180,7 @@ func poolMax(dst, x []float32, cells []int, relu bool) {
 	for j := 0; j+4 <= c; j += 4 {
 		m := load(x[cells[0]+j:])
 		for _, o := range cells[1:] {
-			m = m.Max(load(x[o+j:]))
+			m = gtMax(m, load(x[o+j:]))
 		}
 		if relu {
 			m = m.Max(zero)
@@ -103,6 +205,146 @@ func poolRoute(dx, x, y, g []float32) {
 	poolRouteGo(dx[i:], x[i:], y[i:], g[i:])
 }
 
+// poolMax3Row is poolMax3RowGo: rawPoolMax3 runs over the n outputs, with the window's nine
+// loads at fixed offsets.
+func poolMax3Row(y, x []float32, n, s, w, c int, relu bool) {
+	if !useSIMD || c%4 != 0 || c <= 0 || n <= 0 || s < 0 || w < 0 {
+		poolMax3RowGo(y, x, n, s, w, c, relu)
+		return
+	}
+	y, x = y[:n*c], x[:((n-1)*s+2*w+3)*c] // the last window ends with pixel (2, (n-1)s+2)
+	rawPoolMax3(unsafe.Pointer(&y[0]), unsafe.Pointer(&x[0]), uintptr(4*w*c), uintptr(4*c), uintptr(4*s*c), n, c/4, relu)
+}
+
+// rawPoolMax3 pools n outputs of groups channel groups: output i at y + 16*groups*i, its
+// window's cell (r, q) at x + i*step + r*rs + q*cs. (Four groups a turn ran at the same speed:
+// their 36 addresses spill.)
+func rawPoolMax3(y, x unsafe.Pointer, rs, cs, step uintptr, n, groups int, relu bool) {
+	zero := bcast(0)
+	for {
+		xg := x
+		for g := groups; ; {
+			r1, r2 := unsafe.Add(xg, rs), unsafe.Add(xg, 2*rs)
+			m := gtMax(gtMax(ld(xg), ld(unsafe.Add(xg, cs))), ld(unsafe.Add(xg, 2*cs)))
+			m = gtMax(gtMax(gtMax(m, ld(r1)), ld(unsafe.Add(r1, cs))), ld(unsafe.Add(r1, 2*cs)))
+			m = gtMax(gtMax(gtMax(m, ld(r2)), ld(unsafe.Add(r2, cs))), ld(unsafe.Add(r2, 2*cs)))
+			if relu {
+				m = m.Max(zero)
+			}
+			st(y, m)
+			g--
+			if g == 0 {
+				break
+			}
+			y, xg = unsafe.Add(y, 16), unsafe.Add(xg, 16)
+		}
+		n--
+		if n == 0 {
+			break
+		}
+		y, x = unsafe.Add(y, 16), unsafe.Add(x, step)
+	}
+}
+
+// gtMax is v where v > m, else m: poolMaxGo's step, exactly (a NaN never wins, the first of
+// equal values stays). V8 compiles it to a compare and a select; Float32x4.Max (wasm's
+// f32x4.max, which orders -0 below +0 and propagates NaN) takes about eight instructions, and
+// the pool ran 2.5 times faster without it.
+func gtMax(m, v vec) vec { return v.IfElse(v.Greater(m), m) }
+
+// poolRoute3Row is poolRoute3RowGo with each channel group's remaining gradient kept in a
+// register across the nine cells (g is not needed).
+func poolRoute3Row(dx, x, y, dy, g []float32, n, s, w, c int, relu bool) {
+	if !useSIMD || c%4 != 0 || c <= 0 || n <= 0 || s < 0 || w < 0 {
+		poolRoute3RowGo(dx, x, y, dy, g, n, s, w, c, relu)
+		return
+	}
+	in := ((n-1)*s + 2*w + 3) * c
+	dx, x, y, dy = dx[:in], x[:in], y[:n*c], dy[:n*c]
+	rawPoolRoute3(unsafe.Pointer(&dx[0]), unsafe.Pointer(&x[0]), unsafe.Pointer(&y[0]), unsafe.Pointer(&dy[0]),
+		uintptr(4*w*c), uintptr(4*c), uintptr(4*s*c), n, c/4, relu)
+}
+
+// rawPoolRoute3 routes the gradients of rawPoolMax3's n outputs of groups channel groups:
+// output i's y and dy at + 16*groups*i, its window's cell (r, q) of x and dx at + i*step +
+// r*rs + q*cs.
+func rawPoolRoute3(dx, x, y, dy unsafe.Pointer, rs, cs, step uintptr, n, groups int, relu bool) {
+	zero := bcast(0)
+	for {
+		o := uintptr(0) // offset of the group in the window's cells
+		for b := groups; ; {
+			yv, g := ld(y), ld(dy)
+			if relu {
+				g = g.Masked(yv.Greater(zero))
+			}
+			g = routeCell(dx, x, o, yv, g)
+			g = routeCell(dx, x, o+cs, yv, g)
+			g = routeCell(dx, x, o+2*cs, yv, g)
+			g = routeCell(dx, x, o+rs, yv, g)
+			g = routeCell(dx, x, o+rs+cs, yv, g)
+			g = routeCell(dx, x, o+rs+2*cs, yv, g)
+			g = routeCell(dx, x, o+2*rs, yv, g)
+			g = routeCell(dx, x, o+2*rs+cs, yv, g)
+			routeCell(dx, x, o+2*rs+2*cs, yv, g)
+			b--
+			if b == 0 {
+				break
+			}
+			y, dy, o = unsafe.Add(y, 16), unsafe.Add(dy, 16), o+16
+		}
+		n--
+		if n == 0 {
+			break
+		}
+		y, dy = unsafe.Add(y, 16), unsafe.Add(dy, 16)
+		dx, x = unsafe.Add(dx, step), unsafe.Add(x, step)
+	}
+}
+
+// routeCell is poolRoute on one channel group of the cell at byte o of dx and x: it adds the
+// remaining gradient g to dx where x holds the maximum y and returns what remains of g.
+func routeCell(dx, x unsafe.Pointer, o uintptr, y, g vec) vec {
+	add := g.Masked(ld(unsafe.Add(x, o)).Equal(y))
+	p := unsafe.Add(dx, o)
+	st(p, ld(p).Add(add))
+	return g.Sub(add)
+}
+
+// unfoldRun is unfoldRunGo; conv1's patches (5×5×3) are copied by rawUnfold5x3.
+func unfoldRun(dst, src []float32, n, w, c, k int) {
+	if !useSIMD || k != 5 || c != 3 || n <= 0 || w < 0 {
+		unfoldRunGo(dst, src, n, w, c, k)
+		return
+	}
+	dst, src = dst[:75*n], src[:3*(4*w+n-1)+15] // the last patch's last tap row ends there
+	rawUnfold5x3(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), uintptr(12*w), n)
+}
+
+// rawUnfold5x3 copies n patches of 5 tap rows of 15 floats: tap row kh of patch i from src +
+// 12i + kh*rs to dst + 300i + 60kh.
+func rawUnfold5x3(dst, src unsafe.Pointer, rs uintptr, n int) {
+	for {
+		copy15(dst, src)
+		copy15(unsafe.Add(dst, 60), unsafe.Add(src, rs))
+		copy15(unsafe.Add(dst, 120), unsafe.Add(src, 2*rs))
+		copy15(unsafe.Add(dst, 180), unsafe.Add(src, 3*rs))
+		copy15(unsafe.Add(dst, 240), unsafe.Add(src, 4*rs))
+		n--
+		if n == 0 {
+			break
+		}
+		dst, src = unsafe.Add(dst, 300), unsafe.Add(src, 12)
+	}
+}
+
+// copy15 copies 15 floats from s to d as four vectors, the last one overlapping the third.
+func copy15(d, s unsafe.Pointer) {
+	st(d, ld(s))
+	st(unsafe.Add(d, 16), ld(unsafe.Add(s, 16)))
+	st(unsafe.Add(d, 32), ld(unsafe.Add(s, 32)))
+	st(unsafe.Add(d, 44), ld(unsafe.Add(s, 44)))
+}
+
 // powNeg075 is s^-0.75 = 1/(sqrt(s)*sqrt(sqrt(s))), as powNeg computes it.
 func powNeg075(s archsimd.Float32x4) archsimd.Float32x4 {
 	q := s.Sqrt()
@@ -118,42 +360,251 @@ func windowSum(pad []float32, i, r int) archsimd.Float32x4 {
 	return acc
 }
 
-func lrnForward(x, y, s, pad []float32, r int, bias, alpha, beta float32) {
-	c := len(x)
+// windowSums sets dst[i] to pad[i] + pad[i+1] + ... + pad[i+2r] for every i < len(dst) (a
+// multiple of 4), added in that order. The presets' radii 4 and 5 have loops of their own with
+// constant offsets: in Go's wasm every taken branch costs a br_table dispatch and every
+// variable offset a bounds check, which made the general loop 3 times slower.
+func windowSums(dst, pad []float32, r int) {
+	switch r {
+	case 4:
+		windowSums9(dst, pad)
+	case 5:
+		windowSums11(dst, pad)
+	default:
+		for i := 0; i+4 <= len(dst); i += 4 {
+			windowSum(pad, i, r).Store(dst[i:])
+		}
+	}
+}
+
+// windowSums9 is windowSums for r = 4, 16 channels (four sums) at a time where it can: their
+// windows overlap, so each vector of pad is loaded once for all the sums it is a term of.
+func windowSums9(dst, pad []float32) {
+	i := 0
+	for ; i+16 <= len(dst); i += 16 {
+		w, d := pad[i:i+24:i+24], dst[i:i+16:i+16]
+		a0 := load(w[0:]).Add(load(w[1:])).Add(load(w[2:])).Add(load(w[3:]))
+		l := load(w[4:])
+		a0, a1 := a0.Add(l), l
+		l = load(w[5:])
+		a0, a1 = a0.Add(l), a1.Add(l)
+		l = load(w[6:])
+		a0, a1 = a0.Add(l), a1.Add(l)
+		l = load(w[7:])
+		a0, a1 = a0.Add(l), a1.Add(l)
+		l = load(w[8:])
+		a0, a1, a2 := a0.Add(l), a1.Add(l), l
+		a0.Store(d[0:])
+		l = load(w[9:])
+		a1, a2 = a1.Add(l), a2.Add(l)
+		l = load(w[10:])
+		a1, a2 = a1.Add(l), a2.Add(l)
+		l = load(w[11:])
+		a1, a2 = a1.Add(l), a2.Add(l)
+		l = load(w[12:])
+		a1, a2, a3 := a1.Add(l), a2.Add(l), l
+		a1.Store(d[4:])
+		l = load(w[13:])
+		a2, a3 = a2.Add(l), a3.Add(l)
+		l = load(w[14:])
+		a2, a3 = a2.Add(l), a3.Add(l)
+		l = load(w[15:])
+		a2, a3 = a2.Add(l), a3.Add(l)
+		l = load(w[16:])
+		a2, a3 = a2.Add(l), a3.Add(l)
+		a2.Store(d[8:])
+		a3 = a3.Add(load(w[17:])).Add(load(w[18:])).Add(load(w[19:])).Add(load(w[20:]))
+		a3.Store(d[12:])
+	}
+	for ; i+4 <= len(dst); i += 4 {
+		w := pad[i : i+12 : i+12]
+		a := load(w[0:]).Add(load(w[1:])).Add(load(w[2:])).Add(load(w[3:])).Add(load(w[4:]))
+		a = a.Add(load(w[5:])).Add(load(w[6:])).Add(load(w[7:])).Add(load(w[8:]))
+		a.Store(dst[i:])
+	}
+}
+
+// windowSums11 is windowSums for r = 5, by blocks of 16 channels like windowSums9.
+func windowSums11(dst, pad []float32) {
+	i := 0
+	for ; i+16 <= len(dst); i += 16 {
+		w, d := pad[i:i+26:i+26], dst[i:i+16:i+16]
+		a0 := load(w[0:]).Add(load(w[1:])).Add(load(w[2:])).Add(load(w[3:]))
+		l := load(w[4:])
+		a0, a1 := a0.Add(l), l
+		l = load(w[5:])
+		a0, a1 = a0.Add(l), a1.Add(l)
+		l = load(w[6:])
+		a0, a1 = a0.Add(l), a1.Add(l)
+		l = load(w[7:])
+		a0, a1 = a0.Add(l), a1.Add(l)
+		l = load(w[8:])
+		a0, a1, a2 := a0.Add(l), a1.Add(l), l
+		l = load(w[9:])
+		a0, a1, a2 = a0.Add(l), a1.Add(l), a2.Add(l)
+		l = load(w[10:])
+		a0, a1, a2 = a0.Add(l), a1.Add(l), a2.Add(l)
+		a0.Store(d[0:])
+		l = load(w[11:])
+		a1, a2 = a1.Add(l), a2.Add(l)
+		l = load(w[12:])
+		a1, a2, a3 := a1.Add(l), a2.Add(l), l
+		l = load(w[13:])
+		a1, a2, a3 = a1.Add(l), a2.Add(l), a3.Add(l)
+		l = load(w[14:])
+		a1, a2, a3 = a1.Add(l), a2.Add(l), a3.Add(l)
+		a1.Store(d[4:])
+		l = load(w[15:])
+		a2, a3 = a2.Add(l), a3.Add(l)
+		l = load(w[16:])
+		a2, a3 = a2.Add(l), a3.Add(l)
+		l = load(w[17:])
+		a2, a3 = a2.Add(l), a3.Add(l)
+		l = load(w[18:])
+		a2, a3 = a2.Add(l), a3.Add(l)
+		a2.Store(d[8:])
+		a3 = a3.Add(load(w[19:])).Add(load(w[20:])).Add(load(w[21:])).Add(load(w[22:]))
+		a3.Store(d[12:])
+	}
+	for ; i+4 <= len(dst); i += 4 {
+		w := pad[i : i+14 : i+14]
+		a := load(w[0:]).Add(load(w[1:])).Add(load(w[2:])).Add(load(w[3:])).Add(load(w[4:])).Add(load(w[5:]))
+		a = a.Add(load(w[6:])).Add(load(w[7:])).Add(load(w[8:])).Add(load(w[9:])).Add(load(w[10:]))
+		a.Store(dst[i:])
+	}
+}
+
+// lrnForward runs three passes over each pixel's channels: the squares into pad (whose r zeros
+// on each side are cleared once), their window sums into s, and from those s and y. The
+// loops do 16 channels a turn: in Go's wasm a loop's turn costs a br_table dispatch and
+// reloads of spilled values, several times the cost of four vector operations.
+func lrnForward(x, y, s, pad []float32, c, r int, bias, alpha, beta float32) {
 	if !useSIMD || beta != 0.75 || c%4 != 0 {
-		lrnForwardGo(x, y, s, pad, r, bias, alpha, beta)
+		lrnForwardGo(x, y, s, pad, c, r, bias, alpha, beta)
 		return
 	}
+	pad = pad[:c+2*r]
 	clear(pad[:r])
 	clear(pad[r+c:])
-	for i := 0; i+4 <= c; i += 4 {
-		v := load(x[i:])
-		v.Mul(v).Store(pad[r+i:])
+	sq := pad[r : r+c : r+c]
+	for o := 0; o+c <= len(x); o += c {
+		xp := x[o : o+c : o+c]
+		i := 0
+		for ; i+16 <= c; i += 16 {
+			v, q := xp[i:i+16:i+16], sq[i:i+16:i+16]
+			v0, v1, v2, v3 := load(v[0:]), load(v[4:]), load(v[8:]), load(v[12:])
+			v0.Mul(v0).Store(q[0:])
+			v1.Mul(v1).Store(q[4:])
+			v2.Mul(v2).Store(q[8:])
+			v3.Mul(v3).Store(q[12:])
+		}
+		for ; i+4 <= c; i += 4 {
+			v := load(xp[i:])
+			v.Mul(v).Store(sq[i:])
+		}
+		windowSums(s[o:o+c:o+c], pad, r)
 	}
-	av, bv := bcast(alpha), bcast(bias)
-	for i := 0; i+4 <= c; i += 4 {
-		si := windowSum(pad, i, r).Mul(av).Add(bv)
+	lrnNormalize(x, y, s[:len(x)], bcast(alpha), bcast(bias))
+}
+
+// lrnNormalize turns the window sums s into the bases s*alpha + bias and sets y = x*s^-0.75.
+func lrnNormalize(x, y, s []float32, av, bv vec) {
+	x, y = x[:len(s)], y[:len(s)]
+	i := 0
+	for ; i+16 <= len(s); i += 16 {
+		sv, xv, yv := s[i:i+16:i+16], x[i:i+16:i+16], y[i:i+16:i+16]
+		s0, s1 := load(sv[0:]).Mul(av).Add(bv), load(sv[4:]).Mul(av).Add(bv)
+		s2, s3 := load(sv[8:]).Mul(av).Add(bv), load(sv[12:]).Mul(av).Add(bv)
+		s0.Store(sv[0:])
+		s1.Store(sv[4:])
+		s2.Store(sv[8:])
+		s3.Store(sv[12:])
+		load(xv[0:]).Mul(powNeg075(s0)).Store(yv[0:])
+		load(xv[4:]).Mul(powNeg075(s1)).Store(yv[4:])
+		load(xv[8:]).Mul(powNeg075(s2)).Store(yv[8:])
+		load(xv[12:]).Mul(powNeg075(s3)).Store(yv[12:])
+	}
+	for ; i+4 <= len(s); i += 4 {
+		si := load(s[i:]).Mul(av).Add(bv)
 		si.Store(s[i:])
 		load(x[i:]).Mul(powNeg075(si)).Store(y[i:])
 	}
 }
 
-func lrnBackward(x, y, s, dy, dx, pad []float32, r int, k, beta float32) {
-	c := len(x)
+// lrnBackward is lrnForward's scheme for the gradient: dy*y/s into pad, the window sums into
+// dx (which must not overlap the inputs), then dx from them.
+func lrnBackward(x, y, s, dy, dx, pad []float32, c, r int, k, beta float32) {
 	if !useSIMD || beta != 0.75 || c%4 != 0 {
-		lrnBackwardGo(x, y, s, dy, dx, pad, r, k, beta)
+		lrnBackwardGo(x, y, s, dy, dx, pad, c, r, k, beta)
 		return
 	}
+	pad = pad[:c+2*r]
 	clear(pad[:r])
 	clear(pad[r+c:])
-	for i := 0; i+4 <= c; i += 4 {
-		load(dy[i:]).Mul(load(y[i:])).Div(load(s[i:])).Store(pad[r+i:])
+	t := pad[r : r+c : r+c]
+	for o := 0; o+c <= len(x); o += c {
+		yp, sp, dyp := y[o:o+c:o+c], s[o:o+c:o+c], dy[o:o+c:o+c]
+		i := 0
+		for ; i+16 <= c; i += 16 {
+			yv, sv, gv, tv := yp[i:i+16:i+16], sp[i:i+16:i+16], dyp[i:i+16:i+16], t[i:i+16:i+16]
+			load(gv[0:]).Mul(load(yv[0:])).Div(load(sv[0:])).Store(tv[0:])
+			load(gv[4:]).Mul(load(yv[4:])).Div(load(sv[4:])).Store(tv[4:])
+			load(gv[8:]).Mul(load(yv[8:])).Div(load(sv[8:])).Store(tv[8:])
+			load(gv[12:]).Mul(load(yv[12:])).Div(load(sv[12:])).Store(tv[12:])
+		}
+		for ; i+4 <= c; i += 4 {
+			load(dyp[i:]).Mul(load(yp[i:])).Div(load(sp[i:])).Store(t[i:])
+		}
+		windowSums(dx[o:o+c:o+c], pad, r)
 	}
-	kv := bcast(k)
-	for i := 0; i+4 <= c; i += 4 {
-		acc := windowSum(pad, i, r)
+	lrnInputGrad(x, s, dy, dx[:len(x)], bcast(k))
+}
+
+// lrnInputGrad turns the window sums dx into dx = dy*s^-0.75 - k*x*dx.
+func lrnInputGrad(x, s, dy, dx []float32, kv vec) {
+	x, s, dy = x[:len(dx)], s[:len(dx)], dy[:len(dx)]
+	i := 0
+	for ; i+16 <= len(dx); i += 16 {
+		xv, sv, gv, dv := x[i:i+16:i+16], s[i:i+16:i+16], dy[i:i+16:i+16], dx[i:i+16:i+16]
+		d0 := load(gv[0:]).Mul(powNeg075(load(sv[0:])))
+		d1 := load(gv[4:]).Mul(powNeg075(load(sv[4:])))
+		d2 := load(gv[8:]).Mul(powNeg075(load(sv[8:])))
+		d3 := load(gv[12:]).Mul(powNeg075(load(sv[12:])))
+		d0.Sub(kv.Mul(load(xv[0:])).Mul(load(dv[0:]))).Store(dv[0:])
+		d1.Sub(kv.Mul(load(xv[4:])).Mul(load(dv[4:]))).Store(dv[4:])
+		d2.Sub(kv.Mul(load(xv[8:])).Mul(load(dv[8:]))).Store(dv[8:])
+		d3.Sub(kv.Mul(load(xv[12:])).Mul(load(dv[12:]))).Store(dv[12:])
+	}
+	for ; i+4 <= len(dx); i += 4 {
 		d := load(dy[i:]).Mul(powNeg075(load(s[i:])))
-		d.Sub(kv.Mul(load(x[i:])).Mul(acc)).Store(dx[i:])
+		d.Sub(kv.Mul(load(x[i:])).Mul(load(dx[i:]))).Store(dx[i:])
+	}
+}
+
+// addScaled is addScaledGo, 16 floats a turn (rawAddScaled), the tail by the twin.
+func addScaled(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	n := len(dst) / 16 * 16
+	if !useSIMD || n == 0 {
+		addScaledGo(dst, x, a)
+		return
+	}
+	rawAddScaled(unsafe.Pointer(&dst[0]), unsafe.Pointer(&x[0]), bcast(a), n/16)
+	addScaledGo(dst[n:], x[n:], a)
+}
+
+// rawAddScaled sets the 16*blocks floats at dst to dst + a*x.
+func rawAddScaled(dst, x unsafe.Pointer, a vec, blocks int) {
+	for {
+		st(dst, ld(dst).Add(a.Mul(ld(x))))
+		st(unsafe.Add(dst, 16), ld(unsafe.Add(dst, 16)).Add(a.Mul(ld(unsafe.Add(x, 16)))))
+		st(unsafe.Add(dst, 32), ld(unsafe.Add(dst, 32)).Add(a.Mul(ld(unsafe.Add(x, 32)))))
+		st(unsafe.Add(dst, 48), ld(unsafe.Add(dst, 48)).Add(a.Mul(ld(unsafe.Add(x, 48)))))
+		blocks--
+		if blocks == 0 {
+			break
+		}
+		dst, x = unsafe.Add(dst, 64), unsafe.Add(x, 64)
 	}
 }
 
@@ -190,212 +641,4 @@ func momentumUpdate(w, g, acc []float32, lr, mom float32) {
 		load(w[i:]).Sub(a.Mul(lv)).Store(w[i:])
 	}
 	momentumUpdateGo(w[i:], g[i:], acc[i:], lr, mom)
-}
-
-type vec = archsimd.Float32x4
-
-// bt8 is bt8Go on vectors.
-func bt8(d, y *[8]vec) {
-	y[0] = d[0].Sub(d[6]).Add(bcast(5.25).Mul(d[4].Sub(d[2])))
-	e := d[6].Add(bcast(4).Mul(d[2])).Sub(bcast(5).Mul(d[4]))
-	o := bcast(2).Mul(d[1]).Add(bcast(0.5).Mul(d[5])).Sub(bcast(2.5).Mul(d[3]))
-	y[1], y[2] = e.Add(o), e.Sub(o)
-	e = d[2].Add(d[6]).Sub(bcast(4.25).Mul(d[4]))
-	o = d[1].Add(d[5]).Sub(bcast(4.25).Mul(d[3]))
-	y[3], y[4] = e.Add(o), e.Sub(o)
-	e = d[6].Add(bcast(0.25).Mul(d[2])).Sub(bcast(1.25).Mul(d[4]))
-	o = bcast(0.5).Mul(d[1]).Add(bcast(2).Mul(d[5])).Sub(bcast(2.5).Mul(d[3]))
-	y[5], y[6] = e.Add(o), e.Sub(o)
-	y[7] = d[7].Sub(d[1]).Add(bcast(5.25).Mul(d[3].Sub(d[5])))
-}
-
-// g8 is g8Go on vectors.
-func g8(g *[5]vec, y *[8]vec) {
-	y[0] = g[0]
-	e := g[0].Add(bcast(0.25).Mul(g[2])).Add(bcast(0.0625).Mul(g[4]))
-	o := bcast(0.5).Mul(g[1]).Add(bcast(0.125).Mul(g[3]))
-	y[1], y[2] = e.Add(o).Mul(bcast(gHalf)), e.Sub(o).Mul(bcast(gHalf))
-	e, o = g[0].Add(g[2]).Add(g[4]), g[1].Add(g[3])
-	y[3], y[4] = e.Add(o).Mul(bcast(gOne)), e.Sub(o).Mul(bcast(gOne))
-	e = g[0].Add(bcast(4).Mul(g[2])).Add(bcast(16).Mul(g[4]))
-	o = bcast(2).Mul(g[1]).Add(bcast(8).Mul(g[3]))
-	y[5], y[6] = e.Add(o).Mul(bcast(gTwo)), e.Sub(o).Mul(bcast(gTwo))
-	y[7] = g[4]
-}
-
-// g8of4 is g8of4Go on vectors.
-func g8of4(f *[4]vec, y *[8]vec) {
-	y[0] = f[0]
-	e, o := f[0].Add(bcast(0.25).Mul(f[2])), bcast(0.5).Mul(f[1]).Add(bcast(0.125).Mul(f[3]))
-	y[1], y[2] = e.Add(o).Mul(bcast(gHalf)), e.Sub(o).Mul(bcast(gHalf))
-	e, o = f[0].Add(f[2]), f[1].Add(f[3])
-	y[3], y[4] = e.Add(o).Mul(bcast(gOne)), e.Sub(o).Mul(bcast(gOne))
-	e, o = f[0].Add(bcast(4).Mul(f[2])), bcast(2).Mul(f[1]).Add(bcast(8).Mul(f[3]))
-	y[5], y[6] = e.Add(o).Mul(bcast(gTwo)), e.Sub(o).Mul(bcast(gTwo))
-	y[7] = f[3]
-}
-
-// at5 is at5Go on vectors.
-func at5(m *[8]vec, y *[5]vec, last int) {
-	s1, d1 := m[1].Add(m[2]), m[1].Sub(m[2])
-	s2, d2 := m[3].Add(m[4]), m[3].Sub(m[4])
-	s3, d3 := m[5].Add(m[6]), m[5].Sub(m[6])
-	y[0] = m[0].Add(s1).Add(s2).Add(s3)
-	y[1] = bcast(0.5).Mul(d1).Add(d2).Add(bcast(2).Mul(d3))
-	y[2] = bcast(0.25).Mul(s1).Add(s2).Add(bcast(4).Mul(s3))
-	y[3] = bcast(0.125).Mul(d1).Add(d2).Add(bcast(8).Mul(d3))
-	y[4] = bcast(0.0625).Mul(s1).Add(s2).Add(bcast(16).Mul(s3))
-	y[last] = y[last].Add(m[7])
-}
-
-func winoInput(v []float32, vs int, in []float32, pw, c, th, tw int) {
-	if !useSIMD || c%4 != 0 {
-		winoInputGo(v, vs, in, pw, c, th, tw)
-		return
-	}
-	var col, r [8]vec
-	var s [8][8]vec
-	for ty := range th {
-		for tx := range tw {
-			base, t := (4*ty*pw+4*tx)*c, (ty*tw+tx)*c
-			for ch := 0; ch < c; ch += 4 {
-				for x := range 8 {
-					for y := range 8 {
-						col[y] = load(in[base+(y*pw+x)*c+ch:])
-					}
-					bt8(&col, &r)
-					for j := range 8 {
-						s[j][x] = r[j]
-					}
-				}
-				for j := range 8 {
-					bt8(&s[j], &r)
-					for i, e := range r {
-						e.Store(v[(j*8+i)*vs+t+ch:])
-					}
-				}
-			}
-		}
-	}
-}
-
-func winoWeights(u, g []float32, c, o int) {
-	co := c * o
-	if !useSIMD || co%4 != 0 {
-		winoWeightsGo(u, g, c, o)
-		return
-	}
-	var col [5]vec
-	var r [8]vec
-	var s [8][5]vec
-	for e := 0; e < co; e += 4 {
-		for kx := range 5 {
-			for ky := range 5 {
-				col[ky] = load(g[(ky*5+kx)*co+e:])
-			}
-			g8(&col, &r)
-			for j := range 8 {
-				s[j][kx] = r[j]
-			}
-		}
-		for j := range 8 {
-			g8(&s[j], &r)
-			for i, x := range r {
-				x.Store(u[(j*8+i)*co+e:])
-			}
-		}
-	}
-}
-
-func winoOutput(out []float32, w, o int, m []float32, ms, th, tw int) {
-	if !useSIMD || o%4 != 0 {
-		winoOutputGo(out, w, o, m, ms, th, tw)
-		return
-	}
-	var row, col [8]vec
-	var y [5]vec
-	var z [8][4]vec
-	for ty := range th {
-		for tx := range tw {
-			base, t := (4*ty*w+4*tx)*o, (ty*tw+tx)*o
-			for ch := 0; ch < o; ch += 4 {
-				for j := range 8 {
-					for i := range 8 {
-						row[i] = load(m[(j*8+i)*ms+t+ch:])
-					}
-					at5(&row, &y, 3)
-					z[j] = [4]vec{y[0], y[1], y[2], y[3]}
-				}
-				for x := range 4 {
-					for j := range 8 {
-						col[j] = z[j][x]
-					}
-					at5(&col, &y, 3)
-					for yy := range 4 {
-						y[yy].Store(out[base+(yy*w+x)*o+ch:])
-					}
-				}
-			}
-		}
-	}
-}
-
-func winoDy(m []float32, ms int, dy []float32, w, o, th, tw int) {
-	if !useSIMD || o%4 != 0 {
-		winoDyGo(m, ms, dy, w, o, th, tw)
-		return
-	}
-	var col [4]vec
-	var r [8]vec
-	var s [8][4]vec
-	for ty := range th {
-		for tx := range tw {
-			base, t := (4*ty*w+4*tx)*o, (ty*tw+tx)*o
-			for ch := 0; ch < o; ch += 4 {
-				for b := range 4 {
-					for a := range 4 {
-						col[a] = load(dy[base+(a*w+b)*o+ch:])
-					}
-					g8of4(&col, &r)
-					for j := range 8 {
-						s[j][b] = r[j]
-					}
-				}
-				for j := range 8 {
-					g8of4(&s[j], &r)
-					for i, e := range r {
-						e.Store(m[(j*8+i)*ms+t+ch:])
-					}
-				}
-			}
-		}
-	}
-}
-
-func winoWeightGrad(dw, dm []float32, c, o int) {
-	co := c * o
-	if !useSIMD || co%4 != 0 {
-		winoWeightGradGo(dw, dm, c, o)
-		return
-	}
-	var row, col [8]vec
-	var y [5]vec
-	var z [8][5]vec
-	for e := 0; e < co; e += 4 {
-		for j := range 8 {
-			for i := range 8 {
-				row[i] = load(dm[(j*8+i)*co+e:])
-			}
-			at5(&row, &z[j], 4)
-		}
-		for kx := range 5 {
-			for j := range 8 {
-				col[j] = z[j][kx]
-			}
-			at5(&col, &y, 4)
-			for ky := range 5 {
-				y[ky].Store(dw[(ky*5+kx)*co+e:])
-			}
-		}
-	}
 }

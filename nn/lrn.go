@@ -39,11 +39,8 @@ func (n *lrnLayer) forward(x, y []float32, cnt int) {
 }
 
 func (n *lrnLayer) forwardRange(part, lo, hi int) {
-	c, pad := n.c, n.scratch[part]
-	for i := lo * n.pix; i < hi*n.pix; i++ {
-		o := i * c
-		lrnForward(n.x[o:o+c], n.y[o:o+c], n.s[o:o+c], pad, n.radius, n.bias, n.alpha, n.beta)
-	}
+	a, b := lo*n.pix*n.c, hi*n.pix*n.c
+	lrnForward(n.x[a:b], n.y[a:b], n.s[a:b], n.scratch[part], n.c, n.radius, n.bias, n.alpha, n.beta)
 }
 
 func (n *lrnLayer) backward(x, y, dy, dx []float32, cnt int) {
@@ -55,18 +52,29 @@ func (n *lrnLayer) backward(x, y, dy, dx []float32, cnt int) {
 }
 
 func (n *lrnLayer) backwardRange(part, lo, hi int) {
-	c, pad := n.c, n.scratch[part]
+	a, b := lo*n.pix*n.c, hi*n.pix*n.c
 	k := 2 * n.alpha * n.beta
-	for i := lo * n.pix; i < hi*n.pix; i++ {
-		o := i * c
-		lrnBackward(n.x[o:o+c], n.y[o:o+c], n.s[o:o+c], n.dy[o:o+c], n.dx[o:o+c], pad, n.radius, k, n.beta)
+	lrnBackward(n.x[a:b], n.y[a:b], n.s[a:b], n.dy[a:b], n.dx[a:b], n.scratch[part], n.c, n.radius, k, n.beta)
+}
+
+// lrnForwardGo normalizes the pixels of c channels x into y and records the bases s.
+func lrnForwardGo(x, y, s, pad []float32, c, r int, bias, alpha, beta float32) {
+	for o := 0; o+c <= len(x); o += c {
+		lrnPixelForwardGo(x[o:o+c], y[o:o+c], s[o:o+c], pad, r, bias, alpha, beta)
 	}
 }
 
-// lrnForwardGo normalizes one pixel's channels x into y and records the bases s. pad (len(x)+2r)
-// holds the squares with r zeros on each side, so every window sum has the same 2r+1 terms in
-// the same order (adding the zeros is exact).
-func lrnForwardGo(x, y, s, pad []float32, r int, bias, alpha, beta float32) {
+// lrnBackwardGo computes the input gradient of the pixels of c channels x; k is 2*alpha*beta.
+func lrnBackwardGo(x, y, s, dy, dx, pad []float32, c, r int, k, beta float32) {
+	for o := 0; o+c <= len(x); o += c {
+		lrnPixelBackwardGo(x[o:o+c], y[o:o+c], s[o:o+c], dy[o:o+c], dx[o:o+c], pad, r, k, beta)
+	}
+}
+
+// lrnPixelForwardGo normalizes one pixel's channels x into y and records the bases s. pad
+// (len(x)+2r) holds the squares with r zeros on each side, so every window sum has the same
+// 2r+1 terms in the same order (adding the zeros is exact).
+func lrnPixelForwardGo(x, y, s, pad []float32, r int, bias, alpha, beta float32) {
 	c := len(x)
 	sq := pad[r : r+c]
 	for i, v := range x {
@@ -91,9 +99,9 @@ func lrnForwardGo(x, y, s, pad []float32, r int, bias, alpha, beta float32) {
 	}
 }
 
-// lrnBackwardGo computes one pixel's input gradient; pad is scratch like in lrnForwardGo and
-// k is 2*alpha*beta.
-func lrnBackwardGo(x, y, s, dy, dx, pad []float32, r int, k, beta float32) {
+// lrnPixelBackwardGo computes one pixel's input gradient; pad is scratch like in
+// lrnPixelForwardGo and k is 2*alpha*beta.
+func lrnPixelBackwardGo(x, y, s, dy, dx, pad []float32, r int, k, beta float32) {
 	c := len(x)
 	t := pad[r : r+c]
 	for i := range c {

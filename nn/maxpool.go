@@ -9,6 +9,11 @@ package nn
 // gradient to the first window cell, in row-major order, that holds the maximum — TensorFlow's
 // tie rule — found again by comparison (whole channel vectors at a time) instead of a stored
 // index.
+//
+// 3x3 windows that lie wholly inside the input (all but the last row and column for the
+// tutorial's 3x3/2 pools) are pooled a row of outputs at a time by poolMax3Row and
+// poolRoute3Row, whose SIMD versions read the nine cells at fixed offsets; the others go cell
+// by cell. Both do the same operations, in the same order.
 type poolLayer struct {
 	r            *runner
 	k, s         int // window side, stride
@@ -22,6 +27,8 @@ type poolLayer struct {
 	cells        [][]int     // per part: offsets of one window's cells
 	rowLo, rowHi []int       // input rows covered by each output row
 	colLo, colHi []int       // input columns covered by each output column
+	fullLo       int         // output columns fullLo ≤ ox < fullHi have windows of k whole columns
+	fullHi       int
 }
 
 func newPoolLayer(l LayerSpec, in, out [3]int, r *runner, relu bool) *poolLayer {
@@ -30,6 +37,11 @@ func newPoolLayer(l LayerSpec, in, out [3]int, r *runner, relu bool) *poolLayer 
 	p.padL = max(0, (p.ow-1)*p.s+p.k-p.w) / 2
 	p.rowLo, p.rowHi = windows(p.oh, p.s, p.k, p.padT, p.h)
 	p.colLo, p.colHi = windows(p.ow, p.s, p.k, p.padL, p.w)
+	for p.fullLo < p.ow && p.colHi[p.fullLo]-p.colLo[p.fullLo] < p.k {
+		p.fullLo++
+	}
+	for p.fullHi = p.fullLo; p.fullHi < p.ow && p.colHi[p.fullHi]-p.colLo[p.fullHi] == p.k; p.fullHi++ {
+	}
 	p.fnFwd, p.fnBwd = p.forwardRange, p.backwardRange
 	p.scratch = make([][]float32, r.threads)
 	p.cells = make([][]int, r.threads)
@@ -65,16 +77,37 @@ func (p *poolLayer) forwardRange(part, lo, hi int) {
 func (p *poolLayer) forwardOne(x, y []float32, cells []int) {
 	c := p.c
 	for oy := 0; oy < p.oh; oy++ {
-		for ox := 0; ox < p.ow; ox++ {
-			n := 0
-			for iy := p.rowLo[oy]; iy < p.rowHi[oy]; iy++ {
-				for ix := p.colLo[ox]; ix < p.colHi[ox]; ix++ {
-					cells[n] = (iy*p.w + ix) * c
-					n++
-				}
-			}
-			poolMax(y[(oy*p.ow+ox)*c:(oy*p.ow+ox+1)*c], x, cells[:n], p.relu)
+		lo, hi := p.run3(oy)
+		p.forwardPixels(x, y, cells, oy, 0, lo)
+		if lo < hi {
+			o := (p.rowLo[oy]*p.w + p.colLo[lo]) * c
+			poolMax3Row(y[(oy*p.ow+lo)*c:(oy*p.ow+hi)*c], x[o:], hi-lo, p.s, p.w, c, p.relu)
 		}
+		p.forwardPixels(x, y, cells, oy, hi, p.ow)
+	}
+}
+
+// run3 returns the output columns [lo, hi) of row oy that poolMax3Row and poolRoute3Row pool
+// (hi = lo = 0 if none): those whose windows are 3x3 cells of the input.
+func (p *poolLayer) run3(oy int) (lo, hi int) {
+	if p.k != 3 || p.rowHi[oy]-p.rowLo[oy] != 3 {
+		return 0, 0
+	}
+	return p.fullLo, p.fullHi
+}
+
+// forwardPixels pools outputs (oy, ox), from ≤ ox < to, cell by cell.
+func (p *poolLayer) forwardPixels(x, y []float32, cells []int, oy, from, to int) {
+	c := p.c
+	for ox := from; ox < to; ox++ {
+		n := 0
+		for iy := p.rowLo[oy]; iy < p.rowHi[oy]; iy++ {
+			for ix := p.colLo[ox]; ix < p.colHi[ox]; ix++ {
+				cells[n] = (iy*p.w + ix) * c
+				n++
+			}
+		}
+		poolMax(y[(oy*p.ow+ox)*c:(oy*p.ow+ox+1)*c], x, cells[:n], p.relu)
 	}
 }
 
@@ -95,22 +128,36 @@ func (p *poolLayer) backwardRange(part, lo, hi int) {
 	}
 }
 
-// backwardOne routes one example's output gradient dy to dx; g is scratch of one pixel.
+// backwardOne routes one example's output gradient dy to dx, output by output in row-major
+// order (so every dx sums its parts in the same order on every path); g is scratch of one
+// pixel.
 func (p *poolLayer) backwardOne(x, y, dy, dx, g []float32) {
 	c := p.c
 	for oy := 0; oy < p.oh; oy++ {
-		for ox := 0; ox < p.ow; ox++ {
-			o := (oy*p.ow + ox) * c
-			yo := y[o : o+c]
-			copy(g, dy[o:o+c])
-			if p.relu {
-				reluMask(g, yo) // the ReLU passes no gradient where the output is not positive
-			}
-			for iy := p.rowLo[oy]; iy < p.rowHi[oy]; iy++ {
-				for ix := p.colLo[ox]; ix < p.colHi[ox]; ix++ {
-					i := (iy*p.w + ix) * c
-					poolRoute(dx[i:i+c], x[i:i+c], yo, g)
-				}
+		lo, hi := p.run3(oy)
+		p.backwardPixels(x, y, dy, dx, g, oy, 0, lo)
+		if lo < hi {
+			i, o, e := (p.rowLo[oy]*p.w+p.colLo[lo])*c, (oy*p.ow+lo)*c, (oy*p.ow+hi)*c
+			poolRoute3Row(dx[i:], x[i:], y[o:e], dy[o:e], g, hi-lo, p.s, p.w, c, p.relu)
+		}
+		p.backwardPixels(x, y, dy, dx, g, oy, hi, p.ow)
+	}
+}
+
+// backwardPixels routes the gradients of outputs (oy, ox), from ≤ ox < to, cell by cell.
+func (p *poolLayer) backwardPixels(x, y, dy, dx, g []float32, oy, from, to int) {
+	c := p.c
+	for ox := from; ox < to; ox++ {
+		o := (oy*p.ow + ox) * c
+		yo := y[o : o+c]
+		copy(g, dy[o:o+c])
+		if p.relu {
+			reluMask(g, yo) // the ReLU passes no gradient where the output is not positive
+		}
+		for iy := p.rowLo[oy]; iy < p.rowHi[oy]; iy++ {
+			for ix := p.colLo[ox]; ix < p.colHi[ox]; ix++ {
+				i := (iy*p.w + ix) * c
+				poolRoute(dx[i:i+c], x[i:i+c], yo, g)
 			}
 		}
 	}

@@ -204,14 +204,6 @@ func sumSquares(x []float32) float64 {
 	return s
 }
 
-// addScaled sets dst += a*x.
-func addScaled(dst, x []float32, a float32) {
-	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] += a * v
-	}
-}
-
 // softmax replaces z by its softmax (in float64 internally).
 func softmax(z []float32) {
 	m := z[0]

@@ -19,18 +19,19 @@ package nn
 //
 // The transformed weights U = G g Gᵀ are 64 matrices of In×Out, the transformed input tiles
 // V = Bᵀ d B of a block of images 64 matrices of Tiles×In (channels contiguous, as in NHWC),
-// and the 64 products V·U are ordinary GEMMs (gemm.Mul, bit-identical for any thread count and
+// each set of 64 spaced by winoStride, and the 64 products V·U are ordinary GEMMs (gemm.Mul, bit-identical for any thread count and
 // kernel layout). The transforms are elementwise over channels: kernels_simd.go runs them on
 // Float32x4 with exactly the operations of the portable twins, so the plain Go build, the
 // wasm SIMD build and every worker count give the same bits.
 type winograd struct {
 	r        *runner
-	h, w     int // output height and width, multiples of 4
-	c, o     int // input and output channels
-	th, tw   int // tiles down and across: h/4, w/4
-	u        []float32
+	h, w     int       // output height and width, multiples of 4
+	c, o     int       // input and output channels
+	th, tw   int       // tiles down and across: h/4, w/4
+	u        []float32 // the transformed weights: 64 matrices of c × o, us apart
 	s        *winoScratch
-	dm       []float32 // weightGrad's sums in the transformed domain: 64 × c × o
+	dm       []float32 // weightGrad's sums in the transformed domain, laid out like u
+	us       int       // winoStride(c·o)
 	in, out  []float32 // arguments of the range functions
 	dy       []float32
 	tiles    int // tiles of the current block (its images × th·tw)
@@ -45,7 +46,7 @@ type winograd struct {
 // (used one after the other). It remembers whose tiles v holds, so that the weight gradient
 // reuses the forward pass's transform of a batch of at most winoChunk images (one shard).
 type winoScratch struct {
-	v, m []float32 // 64 × (winoChunk·tiles) × max(c, o)
+	v, m []float32 // 64 matrices of (winoChunk·tiles) × max(c, o), winoStride apart
 	vOf  *float32  // first float of the padded images v holds the transform of, or nil
 	vN   int       // their number
 }
@@ -53,7 +54,7 @@ type winoScratch struct {
 // newWinoScratch sizes the scratch for convolutions of up to batch images of h×w outputs and
 // at most channels input or output channels.
 func newWinoScratch(h, w, channels, batch int) *winoScratch {
-	n := winoPoints * min(batch, winoChunk) * (h / 4) * (w / 4) * channels
+	n := winoPoints * winoStride(min(batch, winoChunk)*(h/4)*(w/4)*channels)
 	return &winoScratch{v: make([]float32, n), m: make([]float32, n)}
 }
 
@@ -66,6 +67,12 @@ const winoChunk = 16
 // winoPoints is the number of elements of a transformed 8×8 tile.
 const winoPoints = 64
 
+// winoStride is the distance between the starts of consecutive matrices of n floats in a set
+// of 64 (one per point): n plus a cache line. The transforms read or write all 64 at one
+// offset; at conv2's sizes n·4 bytes is a multiple of 4 KB, which put all 64 in one L1
+// cache set and made the SIMD transforms 2-3 times slower (the results do not change).
+func winoStride(n int) int { return n + 16 }
+
 // winogradFits reports whether a convolution of this shape (stride 1, SAME, kernel k, output
 // h×w) runs by F(4×4, 5×5): whole tiles only.
 func winogradFits(k, h, w int) bool { return k == 5 && h%4 == 0 && w%4 == 0 && h > 0 && w > 0 }
@@ -74,9 +81,10 @@ func winogradFits(k, h, w int) bool { return k == 5 && h%4 == 0 && w%4 == 0 && h
 // scratch s (sized for max(c, o) channels); grad also readies weightGrad.
 func newWinograd(r *runner, h, w, c, o int, s *winoScratch, grad bool) *winograd {
 	wg := &winograd{r: r, h: h, w: w, c: c, o: o, th: h / 4, tw: w / 4, s: s}
-	wg.u = make([]float32, winoPoints*c*o)
+	wg.us = winoStride(c * o)
+	wg.u = make([]float32, winoPoints*wg.us)
 	if grad {
-		wg.dm = make([]float32, winoPoints*c*o)
+		wg.dm = make([]float32, winoPoints*wg.us)
 	}
 	wg.inImage, wg.outImage = (h+4)*(w+4)*c, h*w*o
 	wg.fnIn, wg.fnOut, wg.fnDy = wg.inputRange, wg.outputRange, wg.dyRange
@@ -85,7 +93,7 @@ func newWinograd(r *runner, h, w, c, o int, s *winoScratch, grad bool) *winograd
 
 // setWeights transforms HWIO 5×5×c×o weights; call it whenever they change.
 func (wg *winograd) setWeights(g []float32) {
-	winoWeights(wg.u, g[:25*wg.c*wg.o], wg.c, wg.o)
+	winoWeights(wg.u, wg.us, g[:25*wg.c*wg.o], wg.c, wg.o)
 }
 
 // conv writes the convolution of n padded images in into out (n×h×w×o), with the weights of
@@ -95,10 +103,11 @@ func (wg *winograd) conv(in []float32, n int, out []float32) {
 		k := min(winoChunk, n-e0)
 		wg.transformInput(in[e0*wg.inImage:], k)
 		wg.out = out[e0*wg.outImage:]
-		vs, ms := wg.tiles*wg.c, wg.tiles*wg.o
+		vn, mn, co := wg.tiles*wg.c, wg.tiles*wg.o, wg.c*wg.o
+		vs, ms := winoStride(vn), winoStride(mn)
 		for p := range winoPoints {
-			wg.r.gemm.Mul(false, false, wg.tiles, wg.o, wg.c, wg.s.v[p*vs:(p+1)*vs], wg.c,
-				wg.u[p*wg.c*wg.o:(p+1)*wg.c*wg.o], wg.o, wg.s.m[p*ms:(p+1)*ms], wg.o, false)
+			wg.r.gemm.Mul(false, false, wg.tiles, wg.o, wg.c, wg.s.v[p*vs:p*vs+vn], wg.c,
+				wg.u[p*wg.us:p*wg.us+co], wg.o, wg.s.m[p*ms:p*ms+mn], wg.o, false)
 		}
 		wg.r.parallel(k, wg.fnOut)
 	}
@@ -120,13 +129,14 @@ func (wg *winograd) weightGrad(in, dy []float32, n int, dw []float32) {
 		wg.tiles = k * wg.th * wg.tw
 		wg.dy = dy[e0*wg.outImage:]
 		wg.r.parallel(k, wg.fnDy)
-		vs, ms := wg.tiles*wg.c, wg.tiles*wg.o
+		vn, mn := wg.tiles*wg.c, wg.tiles*wg.o
+		vs, ms := winoStride(vn), winoStride(mn)
 		for p := range winoPoints {
-			wg.r.gemm.Mul(true, false, wg.c, wg.o, wg.tiles, wg.s.v[p*vs:(p+1)*vs], wg.c,
-				wg.s.m[p*ms:(p+1)*ms], wg.o, wg.dm[p*co:(p+1)*co], wg.o, e0 > 0)
+			wg.r.gemm.Mul(true, false, wg.c, wg.o, wg.tiles, wg.s.v[p*vs:p*vs+vn], wg.c,
+				wg.s.m[p*ms:p*ms+mn], wg.o, wg.dm[p*wg.us:p*wg.us+co], wg.o, e0 > 0)
 		}
 	}
-	winoWeightGrad(dw[:25*co], wg.dm, wg.c, wg.o)
+	winoWeightGrad(dw[:25*co], wg.dm, wg.us, wg.c, wg.o)
 }
 
 // transformInput fills the scratch's v with the tiles of the k padded images in.
@@ -139,21 +149,21 @@ func (wg *winograd) transformInput(in []float32, k int) {
 func (wg *winograd) inputRange(_, lo, hi int) {
 	per := wg.th * wg.tw
 	for img := lo; img < hi; img++ {
-		winoInput(wg.s.v[img*per*wg.c:], wg.tiles*wg.c, wg.in[img*wg.inImage:(img+1)*wg.inImage], wg.w+4, wg.c, wg.th, wg.tw)
+		winoInput(wg.s.v[img*per*wg.c:], winoStride(wg.tiles*wg.c), wg.in[img*wg.inImage:(img+1)*wg.inImage], wg.w+4, wg.c, wg.th, wg.tw)
 	}
 }
 
 func (wg *winograd) outputRange(_, lo, hi int) {
 	per := wg.th * wg.tw
 	for img := lo; img < hi; img++ {
-		winoOutput(wg.out[img*wg.outImage:(img+1)*wg.outImage], wg.w, wg.o, wg.s.m[img*per*wg.o:], wg.tiles*wg.o, wg.th, wg.tw)
+		winoOutput(wg.out[img*wg.outImage:(img+1)*wg.outImage], wg.w, wg.o, wg.s.m[img*per*wg.o:], winoStride(wg.tiles*wg.o), wg.th, wg.tw)
 	}
 }
 
 func (wg *winograd) dyRange(_, lo, hi int) {
 	per := wg.th * wg.tw
 	for img := lo; img < hi; img++ {
-		winoDy(wg.s.m[img*per*wg.o:], wg.tiles*wg.o, wg.dy[img*wg.outImage:(img+1)*wg.outImage], wg.w, wg.o, wg.th, wg.tw)
+		winoDy(wg.s.m[img*per*wg.o:], winoStride(wg.tiles*wg.o), wg.dy[img*wg.outImage:(img+1)*wg.outImage], wg.w, wg.o, wg.th, wg.tw)
 	}
 }
 
@@ -259,8 +269,8 @@ func winoInputGo(v []float32, vs int, in []float32, pw, c, th, tw int) {
 }
 
 // winoWeightsGo writes U = G g Gᵀ of HWIO 5×5×c×o weights g: element p of the pair (ci, co)
-// goes to u[p*c*o + ci*o + co].
-func winoWeightsGo(u, g []float32, c, o int) {
+// goes to u[p*us + ci*o + co].
+func winoWeightsGo(u []float32, us int, g []float32, c, o int) {
 	co := c * o
 	var col [5]float32
 	var r [8]float32
@@ -278,7 +288,7 @@ func winoWeightsGo(u, g []float32, c, o int) {
 		for j := range 8 {
 			g8Go(&s[j], &r)
 			for i, x := range r {
-				u[(j*8+i)*co+e] = x
+				u[(j*8+i)*us+e] = x
 			}
 		}
 	}
@@ -346,8 +356,8 @@ func winoDyGo(m []float32, ms int, dy []float32, w, o, th, tw int) {
 }
 
 // winoWeightGradGo writes the 5×5 weight gradient Aᵀ M A of every channel pair to dw (HWIO),
-// reading element p of pair e = ci*o + co at dm[p*c*o + e].
-func winoWeightGradGo(dw, dm []float32, c, o int) {
+// reading element p of pair e = ci*o + co at dm[p*us + e].
+func winoWeightGradGo(dw, dm []float32, us, c, o int) {
 	co := c * o
 	var row, col [8]float32
 	var y [5]float32
@@ -355,7 +365,7 @@ func winoWeightGradGo(dw, dm []float32, c, o int) {
 	for e := range co {
 		for j := range 8 {
 			for i := range 8 {
-				row[i] = dm[(j*8+i)*co+e]
+				row[i] = dm[(j*8+i)*us+e]
 			}
 			at5Go(&row, &z[j], 4)
 		}

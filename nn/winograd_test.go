@@ -19,7 +19,7 @@ func TestWinogradTransformsMatchTwins(t *testing.T) {
 			th, tw := h/4, w/4
 			pw := w + 4
 			in := randSlice(rng, (h+4)*pw*c, 1)
-			vs := th * tw * c
+			vs := winoStride(th * tw * c) // as the layer lays them out
 			got, want := make([]float32, winoPoints*vs), make([]float32, winoPoints*vs)
 			winoInput(got, vs, in, pw, c, th, tw)
 			winoInputGo(want, vs, in, pw, c, th, tw)
@@ -27,12 +27,13 @@ func TestWinogradTransformsMatchTwins(t *testing.T) {
 
 			o := c + 4
 			g := randSlice(rng, 25*c*o, 1)
-			got, want = make([]float32, winoPoints*c*o), make([]float32, winoPoints*c*o)
-			winoWeights(got, g, c, o)
-			winoWeightsGo(want, g, c, o)
+			us := winoStride(c * o)
+			got, want = make([]float32, winoPoints*us), make([]float32, winoPoints*us)
+			winoWeights(got, us, g, c, o)
+			winoWeightsGo(want, us, g, c, o)
 			equalExact(t, "winoWeights", got, want)
 
-			ms := th * tw * c
+			ms := winoStride(th * tw * c)
 			m := randSlice(rng, winoPoints*ms, 1)
 			got, want = make([]float32, h*w*c), make([]float32, h*w*c)
 			winoOutput(got, w, c, m, ms, th, tw)
@@ -45,10 +46,10 @@ func TestWinogradTransformsMatchTwins(t *testing.T) {
 			winoDyGo(want, ms, dy, w, c, th, tw)
 			equalExact(t, "winoDy", got, want)
 
-			dm := randSlice(rng, winoPoints*c*o, 1)
+			dm := randSlice(rng, winoPoints*us, 1)
 			got, want = make([]float32, 25*c*o), make([]float32, 25*c*o)
-			winoWeightGrad(got, dm, c, o)
-			winoWeightGradGo(want, dm, c, o)
+			winoWeightGrad(got, dm, us, c, o)
+			winoWeightGradGo(want, dm, us, c, o)
 			equalExact(t, "winoWeightGrad", got, want)
 		})
 	}
