@@ -68,8 +68,8 @@ func benchWholeSteps() int {
 // memory while training and an evaluation in each. With BENCH_STEPS it also times whole runs.
 // It serves the repository's web/ folder when `make build` has made its brotli twins (what
 // users get), and the real dataset when $CIFAR10_DATA (default /tmp/cifar10_data) holds it.
-// With BENCH_NODE=1 it also runs the engine's own BenchmarkTrainStep as wasm under Node and
-// prints the ratio.
+// With BENCH_NODE=1 it also runs what one worker computes, replica's BenchmarkStep (a batch
+// as 8 shards of 16), as wasm under Node, and prints the ratio.
 func BenchmarkBrowserTrain(b *testing.B) {
 	// go test keeps only the first lines of a benchmark's b.Log output, so the findings are
 	// printed to stdout in one block at the end.
@@ -101,8 +101,8 @@ func BenchmarkBrowserTrain(b *testing.B) {
 			steps, last.workers, first.runSec/last.runSec, last.runSec, first.runSec, last.workers, last.runSec/60)
 	}
 	if os.Getenv("BENCH_NODE") == "1" {
-		node := nodeTrainStep(b, repoRoot(b))
-		logf("engine under Node: %.1f examples/s; one browser worker/Node = %.0f%%", node, 100*median(tabs[0].leader())/node)
+		node := nodeStep(b, repoRoot(b))
+		logf("one worker's sharded step under Node: %.1f examples/s; one browser worker/Node = %.0f%%", node, 100*median(tabs[0].leader())/node)
 	}
 }
 
@@ -413,11 +413,12 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// nodeTrainStep runs nn's BenchmarkTrainStep/threads=1 (batch 128, the cifar10 preset) as wasm
-// with SIMD under Node and returns its examples/s.
-func nodeTrainStep(b *testing.B, root string) float64 {
-	bin := filepath.Join(workDir, "bin", "nn-wasm.test")
-	build := exec.Command("go", "test", "-c", "-o", bin, "./nn")
+// nodeStep runs nn/replica's BenchmarkStep (batch 128 of the cifar10 preset in 8 shards, as a
+// browser worker training alone computes it) as wasm with SIMD under Node and returns its
+// examples/s.
+func nodeStep(b *testing.B, root string) float64 {
+	bin := filepath.Join(workDir, "bin", "replica-wasm.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, "./nn/replica")
 	build.Dir = root
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOEXPERIMENT=simd")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -428,8 +429,8 @@ func nodeTrainStep(b *testing.B, root string) float64 {
 		b.Fatalf("go env GOROOT: %v", err)
 	}
 	exe := filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "go_js_wasm_exec")
-	run := exec.Command(exe, bin, "-test.run", "^$", "-test.bench", "BenchmarkTrainStep/threads=1$", "-test.benchtime", "5x")
-	run.Dir = filepath.Join(root, "nn")
+	run := exec.Command(exe, bin, "-test.run", "^$", "-test.bench", "BenchmarkStep$", "-test.benchtime", "10x")
+	run.Dir = filepath.Join(root, "nn", "replica")
 	out, err := run.CombinedOutput()
 	if err != nil {
 		b.Fatalf("nn under Node: %v\n%s", err, out)
