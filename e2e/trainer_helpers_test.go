@@ -108,11 +108,14 @@ func DataInt(tb testing.TB, ctx context.Context, id, name string) int {
 	return n
 }
 
-// Click clicks the element with the given id as a user would (scrolled into view, mouse
-// events), after waiting for it to be enabled.
+// Click clicks the element with the given id as a user would (mouse events), after waiting for
+// it to be enabled. It first scrolls the element to the middle of the window: chromedp clicks
+// the point where the element was, and one at the window's edge could be missed by a click
+// after a small change of the layout above it (a notice rewritten by a late report).
 func Click(tb testing.TB, ctx context.Context, id string) {
 	tb.Helper()
 	WaitJS(tb, ctx, fmt.Sprintf(`document.getElementById(%q) && !document.getElementById(%q).disabled`, id, id), 10*time.Second)
+	Eval[bool](tb, ctx, fmt.Sprintf(`(document.getElementById(%q).scrollIntoView({block: 'center'}), true)`, id))
 	if err := chromedp.Run(ctx, chromedp.Click(sel(id), chromedp.ByQuery)); err != nil {
 		tb.Fatalf("e2e: clicking #%s: %v", id, err)
 	}

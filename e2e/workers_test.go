@@ -100,6 +100,23 @@ func TestWorkersCheckpointsResumeAlone(t *testing.T) {
 	SameTensors(t, "step 10 after 2 workers, and after resuming step 5 on 1 worker", twoFile, oneFile)
 }
 
+// settledStep waits until the leader's last reports are in (the step shown stays the same for
+// a second, the notice saying that step) and returns the step.
+func settledStep(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	step := Step(t, ctx)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		now := Step(t, ctx)
+		if now == step && strings.Contains(Text(t, ctx, `.notice[data-where="worker"] .notice-text`), fmt.Sprintf("training stopped at step %d.", now)) {
+			return now
+		}
+		step = now
+	}
+	t.Fatalf("the step shown still changes after the run failed (now %d)", step)
+	return 0
+}
+
 // TestKillWorker terminates one of two workers in the middle of a run, as the browser does to
 // a crashed worker (without an event): the page says which worker stopped, at which step, and
 // that the checkpoints are intact; the run fails and the other worker stays. Resume latest then
@@ -123,7 +140,7 @@ func TestKillWorker(t *testing.T) {
 	WaitJS(t, ctx, fmt.Sprintf(`document.querySelector('.notice[data-where="worker"]')?.textContent.includes('Resume latest') &&
 		document.querySelector('.notice[data-where="worker"]').textContent.includes('training stopped at step ' + document.getElementById(%q).dataset.step + '.')`,
 		ui.StatusStepID), 10*time.Second)
-	stopped := Step(t, ctx)
+	stopped := settledStep(t, ctx)
 	text := Text(t, ctx, `.notice[data-where="worker"] .notice-text`)
 	newest := CkptRows(t, ctx)[0]
 	for _, want := range []string{"Training worker 2 of 2 stopped", fmt.Sprintf("training stopped at step %d", stopped),
