@@ -12,10 +12,9 @@ import (
 	"syscall"
 	"time"
 
-	"cifar10/nn"
 	"cifar10/nn/checkpoint"
 	"cifar10/nn/cifar"
-	"cifar10/nn/replica"
+	"cifar10/nn/training"
 )
 
 // trainFlags are train's command line.
@@ -68,20 +67,13 @@ func parseTrainFlags(args []string, stdout io.Writer) (*trainFlags, bool, error)
 	return f, false, nil
 }
 
-// session is one training run: the engine, the data stream position and where it saves.
+// session is the command's side of a training run (nn/training): where it saves, what it
+// saved last and where it prints.
 type session struct {
 	f        *trainFlags
-	model    *nn.Model
-	opt      nn.Optimizer
-	rep      *replica.Replica // with -exact: computes batches in the browser's shards
-	tr       *nn.Trainer      // trains whole batches (without -exact) and evaluates
-	sampler  *cifar.Sampler
-	seed     uint64
-	batch    int
-	examples int64
-	loss     *float64 // last measured loss
-	saved    int64    // step of the last checkpoint this run wrote, -1 for none
-	lastGood string   // path of the newest checkpoint known good: the start or the last save
+	run      *training.Run
+	saved    int64  // step of the last checkpoint this run wrote, -1 for none
+	lastGood string // path of the newest checkpoint known good: the start or the last save
 	stdout   io.Writer
 	stderr   io.Writer
 }
@@ -95,7 +87,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer s.tr.Close()
+	defer s.run.Close()
 	if err := s.checkTrainDir(); err != nil {
 		return err
 	}
@@ -103,7 +95,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s.sampler = cifar.NewSampler(data.Train, s.seed, s.model.Spec().Input[0])
+	s.run.SetTrain(data.Train)
 	if err := s.loop(); err != nil {
 		return err
 	}
@@ -116,37 +108,36 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	return s.evaluate(data.Test)
 }
 
-// startSession builds the model and optimizer: from a checkpoint (-resume, -ckpt) or fresh.
+// startSession makes the run: from a checkpoint (-resume, -ckpt) or fresh.
 func startSession(f *trainFlags, stdout, stderr io.Writer) (*session, error) {
-	s := &session{f: f, seed: f.seed, batch: f.batch, saved: -1, stdout: stdout, stderr: stderr}
+	s := &session{f: f, saved: -1, stdout: stdout, stderr: stderr}
 	ck, err := s.startCheckpoint()
 	if err != nil {
 		return nil, err
 	}
-	if ck != nil {
-		err = s.restore(ck)
-	} else {
-		err = s.fresh()
-	}
-	if err != nil {
-		return nil, err
-	}
-	if f.set["lr"] {
-		s.opt.SetLearningRate(f.lr)
-	}
-	if !f.exact {
-		// Whole batches: the fastest use of the cores. Results differ from the tab's sharded
-		// sums only by float rounding.
-		s.tr, err = nn.NewTrainer(s.model, s.opt, s.batch, f.threads)
+	if ck == nil {
+		s.run, err = training.New(s.config())
 		return s, err
 	}
-	// Batches are computed in shards, as the browser's workers compute them, so a seed gives
-	// the same weights here as in a tab with any number of workers (nn/shard).
-	if s.rep, err = replica.New(s.model, s.opt, s.batch, 1, 0, f.threads); err != nil {
+	if err := s.restore(ck); err != nil {
 		return nil, err
 	}
-	s.tr = s.rep.Trainer()
 	return s, nil
+}
+
+// config is the run the flags describe. Without -exact, batches are trained whole: the
+// fastest use of the cores, whose results differ from the tab's sharded sums only by float
+// rounding. With it they are computed in shards, as the browser's workers compute them, so a
+// seed gives the same weights here as in a tab with any number of workers (nn/shard).
+func (s *session) config() training.Config {
+	cfg := training.Config{
+		Preset: s.f.preset, Seed: s.f.seed, Batch: s.f.batch, Steps: s.f.steps,
+		SaveEvery: s.f.saveEvery, Keep: s.f.keep, Threads: s.f.threads, WholeBatch: !s.f.exact,
+	}
+	if s.f.set["lr"] {
+		cfg.LR = s.f.lr
+	}
+	return cfg
 }
 
 // startCheckpoint returns the checkpoint to start from, or nil to start fresh.
@@ -178,42 +169,25 @@ func (s *session) startCheckpoint() (*checkpoint.Checkpoint, error) {
 // restore continues a run exactly from a resumable checkpoint, or fine-tunes the weights of a
 // weights-only one with a fresh optimizer. Flags that contradict a resumable run are refused.
 func (s *session) restore(ck *checkpoint.Checkpoint) error {
-	m, err := ck.NewModel()
-	if err != nil {
-		return err
-	}
-	opt, err := ck.NewOptimizer(m)
-	if err != nil {
-		return err
-	}
-	s.model, s.opt = m, opt
-	if !ck.Resumable() {
-		fmt.Fprintf(s.stderr, "the checkpoint holds weights only: fine-tuning them with a fresh %s optimizer from step 0\n", opt.Config().Kind)
-		return nil
-	}
-	for _, c := range []struct {
-		flag       string
-		given, own any
-	}{{"seed", s.f.seed, ck.Run.Seed}, {"batch", s.f.batch, ck.Run.Batch}} {
-		if s.f.set[c.flag] && c.given != c.own {
-			return usageError{fmt.Errorf("train: -%s %v differs from the checkpoint's %v; drop -%s to resume the run exactly", c.flag, c.given, c.own, c.flag)}
+	if ck.Resumable() {
+		for _, c := range []struct {
+			flag       string
+			given, own any
+		}{{"seed", s.f.seed, ck.Run.Seed}, {"batch", s.f.batch, ck.Run.Batch}} {
+			if s.f.set[c.flag] && c.given != c.own {
+				return usageError{fmt.Errorf("train: -%s %v differs from the checkpoint's %v; drop -%s to resume the run exactly", c.flag, c.given, c.own, c.flag)}
+			}
 		}
 	}
-	s.seed, s.batch, s.examples = ck.Run.Seed, ck.Run.Batch, ck.Run.Examples
-	return nil
-}
-
-// fresh builds a new model and optimizer from the preset and seed.
-func (s *session) fresh() error {
-	spec, err := nn.Preset(s.f.preset)
+	run, err := training.FromCheckpoint(ck, s.config())
 	if err != nil {
 		return err
 	}
-	if s.model, err = nn.NewModel(spec, s.seed); err != nil {
-		return err
+	s.run = run
+	if !ck.Resumable() {
+		fmt.Fprintf(s.stderr, "the checkpoint holds weights only: fine-tuning them with a fresh %s optimizer from step 0\n", run.Optimizer().Config().Kind)
 	}
-	s.opt, err = nn.NewOptimizer(spec.Optimizer, s.model.Params())
-	return err
+	return nil
 }
 
 // checkTrainDir creates the checkpoint folder and refuses to start when it already holds
@@ -231,7 +205,7 @@ func (s *session) checkTrainDir() error {
 	if err != nil {
 		return err
 	}
-	start := s.opt.Steps()
+	start := s.run.StepsDone()
 	for _, e := range list {
 		if e.Step > start {
 			newest := list[len(list)-1].Path
@@ -244,33 +218,28 @@ func (s *session) checkTrainDir() error {
 	return nil
 }
 
-// loop trains until -steps updates are done, logging like the tutorial and saving every
-// -save-every steps. A NaN or infinite loss stops it before anything more is saved; an
+// loop trains until -steps updates are done, logging like the tutorial and saving when a
+// checkpoint is due. A NaN or infinite loss stops it before anything more is saved; an
 // interrupt (Ctrl-C) stops it after the current step and saves.
 func (s *session) loop() error {
 	ctx, stop := interruptContext()
 	defer stop()
-	images := make([]float32, s.batch*s.model.InputSize())
-	labels := make([]uint8, s.batch)
-	if s.opt.Steps() >= s.f.steps {
-		fmt.Fprintf(s.stderr, "already at step %d (-steps %d): nothing to train\n", s.opt.Steps(), s.f.steps)
+	r := s.run
+	if r.Finished() {
+		fmt.Fprintf(s.stderr, "already at step %d (-steps %d): nothing to train\n", r.StepsDone(), s.f.steps)
 	}
-	for s.opt.Steps() < s.f.steps {
-		step := s.opt.Steps()
+	for !r.Finished() {
+		step := r.StepsDone()
 		start := time.Now()
-		s.sampler.Fill(s.examples, s.batch, images, labels)
-		loss := s.step(images, labels)
+		loss := r.Step()
 		duration := time.Since(start).Seconds()
-		s.examples += int64(s.batch)
 		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
 			return s.diverged(step, loss)
 		}
-		s.loss = ptr(float64(loss))
-		if step%10 == 0 {
-			fmt.Fprintf(s.stdout, "Step %d, loss = %.2f (%.1f examples/sec; %.3f sec/batch)\n",
-				step, loss, float64(s.batch)/duration, duration)
+		if r.LogDue() {
+			fmt.Fprintln(s.stdout, training.FormatLog(step, loss, float64(r.Config().Batch)/duration, duration))
 		}
-		if (step+1)%s.f.saveEvery == 0 {
+		if r.CheckpointDue() {
 			if err := s.save(nil); err != nil {
 				return err
 			}
@@ -301,15 +270,15 @@ func (s *session) interrupted() error {
 	if err := s.finalSave(); err != nil {
 		return err
 	}
-	if s.saved == s.opt.Steps() {
+	if s.saved == s.run.StepsDone() {
 		return fmt.Errorf("interrupted with %d steps done; saved %s, continue with -resume", s.saved, s.lastGood)
 	}
-	return fmt.Errorf("interrupted with %d steps done (nothing saved without -train-dir)", s.opt.Steps())
+	return fmt.Errorf("interrupted with %d steps done (nothing saved without -train-dir)", s.run.StepsDone())
 }
 
 // finalSave saves the end state unless it was just saved or nothing was trained.
 func (s *session) finalSave() error {
-	if s.saved == s.opt.Steps() || s.loss == nil {
+	if _, trained := s.run.Loss(); s.saved == s.run.StepsDone() || !trained {
 		return nil
 	}
 	return s.save(nil)
@@ -320,9 +289,8 @@ func (s *session) save(precision *float64) error {
 	if s.f.trainDir == "" {
 		return nil
 	}
-	step := s.opt.Steps()
-	run := checkpoint.Run{Seed: s.seed, Batch: s.batch, Examples: s.examples, Time: time.Now(), Loss: s.loss, Precision: precision}
-	data, err := checkpoint.Encode(s.model, s.opt, run)
+	step := s.run.StepsDone()
+	data, err := s.run.Encode(time.Now(), precision)
 	if err != nil {
 		return fmt.Errorf("step %d not saved: %w", step, err)
 	}
@@ -337,23 +305,15 @@ func (s *session) save(precision *float64) error {
 // evaluate prints the test precision and records it in the final checkpoint written by this
 // run (rewritten atomically with the same tensors).
 func (s *session) evaluate(test *cifar.Set) error {
-	ev, err := evaluate(s.tr, test)
+	ev, err := evaluate(s.run.Trainer(), test)
 	if err != nil {
 		return err
 	}
 	printPrecision(s.stdout, ev)
-	if s.saved >= 0 && s.saved == s.opt.Steps() {
+	if s.saved >= 0 && s.saved == s.run.StepsDone() {
 		return s.save(ptr(ev.Precision()))
 	}
 	return nil
 }
 
 func ptr(x float64) *float64 { return &x }
-
-// step runs one update on a batch, whole or in the browser's shards (-exact).
-func (s *session) step(images []float32, labels []uint8) float32 {
-	if s.rep != nil {
-		return s.rep.Step(images, labels)
-	}
-	return s.tr.Step(images, labels)
-}
