@@ -102,7 +102,7 @@ func New(cfg Config) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newRun(cfg, m, opt, 0)
+	return assemble(cfg, m, opt, 0)
 }
 
 // FromCheckpoint continues a run from a decoded checkpoint. A resumable file (optimizer state
@@ -128,11 +128,11 @@ func FromCheckpoint(ck *checkpoint.Checkpoint, cfg Config) (*Run, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return newRun(cfg, m, opt, examples)
+	return assemble(cfg, m, opt, examples)
 }
 
-// newRun assembles the run that trains m with opt from data position examples.
-func newRun(cfg Config, m *nn.Model, opt nn.Optimizer, examples int64) (*Run, error) {
+// assemble makes the run that trains m with opt from data position examples.
+func assemble(cfg Config, m *nn.Model, opt nn.Optimizer, examples int64) (*Run, error) {
 	spec := m.Spec()
 	if in := spec.Input; in[0] != in[1] || in[2] != 3 || in[0] > cifar.Side {
 		return nil, fmt.Errorf("training: preset %s takes %v inputs, not CIFAR-10 crops", spec.Name, in)
