@@ -294,7 +294,7 @@ func (s *session) save(precision *float64) error {
 	if err != nil {
 		return fmt.Errorf("step %d not saved: %w", step, err)
 	}
-	path, err := checkpoint.WriteAtomic(s.f.trainDir, step, data, s.f.keep)
+	path, err := checkpoint.WriteAtomic(s.f.trainDir, step, data, s.run.Config().Keep)
 	if err != nil {
 		return err
 	}
