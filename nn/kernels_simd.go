@@ -25,7 +25,9 @@ func bcast(v float32) vec { return archsimd.BroadcastFloat32x4(v) }
 
 // ld and st load and store the four floats at p, for raw kernels: Go's wasm backend makes a
 // bounds check whose passing side is not the next block a br_table dispatch, so in their loops
-// the kernels below and in winograd_simd.go use pointers into slices checked once beforehand.
+// the kernels below, in winograd_simd.go and the ones generated from a pattern (gen_kernels.go
+// writes kernels_simd_gen.go and winograd_simd_gen.go) use pointers into slices checked once
+// beforehand.
 //
 // The rule the raw kernels follow: every pointer they form points into the slice it came
 // from. Their callers reslice (or check) every slice to the extent the kernel reads or writes,
@@ -37,7 +39,8 @@ func bcast(v float32) vec { return archsimd.BroadcastFloat32x4(v) }
 func ld(p unsafe.Pointer) vec    { return archsimd.LoadFloat32x4Array((*[4]float32)(p)) }
 func st(p unsafe.Pointer, v vec) { v.StoreArray((*[4]float32)(p)) }
 
-// biasReLU runs rawBias or rawBiasReLU when rows have whole blocks of 16 channels.
+// biasReLU runs rawBias or rawBiasReLU (kernels_simd_gen.go) when rows have whole blocks of 16
+// channels.
 func biasReLU(y, b []float32, relu bool) {
 	c := len(b)
 	if !useSIMD || c%4 != 0 {
@@ -63,54 +66,6 @@ func biasReLU(y, b []float32, relu bool) {
 			}
 			v.Store(row[j:])
 		}
-	}
-}
-
-// rawBias adds the bias b (16*blocks channels) to rows rows of y, 16 channels a turn.
-func rawBias(y, b unsafe.Pointer, rows, blocks int) {
-	for {
-		bb := b
-		for k := blocks; ; {
-			st(y, ld(y).Add(ld(bb)))
-			st(unsafe.Add(y, 16), ld(unsafe.Add(y, 16)).Add(ld(unsafe.Add(bb, 16))))
-			st(unsafe.Add(y, 32), ld(unsafe.Add(y, 32)).Add(ld(unsafe.Add(bb, 32))))
-			st(unsafe.Add(y, 48), ld(unsafe.Add(y, 48)).Add(ld(unsafe.Add(bb, 48))))
-			k--
-			if k == 0 {
-				break
-			}
-			y, bb = unsafe.Add(y, 64), unsafe.Add(bb, 64)
-		}
-		rows--
-		if rows == 0 {
-			break
-		}
-		y = unsafe.Add(y, 64)
-	}
-}
-
-// rawBiasReLU is rawBias followed by the ReLU (a separate function: a branch in the loop
-// would cost a dispatch a turn).
-func rawBiasReLU(y, b unsafe.Pointer, rows, blocks int) {
-	zero := bcast(0)
-	for {
-		bb := b
-		for k := blocks; ; {
-			st(y, ld(y).Add(ld(bb)).Max(zero))
-			st(unsafe.Add(y, 16), ld(unsafe.Add(y, 16)).Add(ld(unsafe.Add(bb, 16))).Max(zero))
-			st(unsafe.Add(y, 32), ld(unsafe.Add(y, 32)).Add(ld(unsafe.Add(bb, 32))).Max(zero))
-			st(unsafe.Add(y, 48), ld(unsafe.Add(y, 48)).Add(ld(unsafe.Add(bb, 48))).Max(zero))
-			k--
-			if k == 0 {
-				break
-			}
-			y, bb = unsafe.Add(y, 64), unsafe.Add(bb, 64)
-		}
-		rows--
-		if rows == 0 {
-			break
-		}
-		y = unsafe.Add(y, 64)
 	}
 }
 
@@ -362,8 +317,9 @@ func windowSum(pad []float32, i, r int) archsimd.Float32x4 {
 
 // windowSums sets dst[i] to pad[i] + pad[i+1] + ... + pad[i+2r] for every i < len(dst) (a
 // multiple of 4), added in that order. The presets' radii 4 and 5 have loops of their own with
-// constant offsets: in Go's wasm every taken branch costs a br_table dispatch and every
-// variable offset a bounds check, which made the general loop 3 times slower.
+// constant offsets (windowSums9 and windowSums11, generated into kernels_simd_gen.go): in Go's
+// wasm every taken branch costs a br_table dispatch and every variable offset a bounds check,
+// which made the general loop 3 times slower.
 func windowSums(dst, pad []float32, r int) {
 	switch r {
 	case 4:
@@ -374,103 +330,6 @@ func windowSums(dst, pad []float32, r int) {
 		for i := 0; i+4 <= len(dst); i += 4 {
 			windowSum(pad, i, r).Store(dst[i:])
 		}
-	}
-}
-
-// windowSums9 is windowSums for r = 4, 16 channels (four sums) at a time where it can: their
-// windows overlap, so each vector of pad is loaded once for all the sums it is a term of.
-func windowSums9(dst, pad []float32) {
-	i := 0
-	for ; i+16 <= len(dst); i += 16 {
-		w, d := pad[i:i+24:i+24], dst[i:i+16:i+16]
-		a0 := load(w[0:]).Add(load(w[1:])).Add(load(w[2:])).Add(load(w[3:]))
-		l := load(w[4:])
-		a0, a1 := a0.Add(l), l
-		l = load(w[5:])
-		a0, a1 = a0.Add(l), a1.Add(l)
-		l = load(w[6:])
-		a0, a1 = a0.Add(l), a1.Add(l)
-		l = load(w[7:])
-		a0, a1 = a0.Add(l), a1.Add(l)
-		l = load(w[8:])
-		a0, a1, a2 := a0.Add(l), a1.Add(l), l
-		a0.Store(d[0:])
-		l = load(w[9:])
-		a1, a2 = a1.Add(l), a2.Add(l)
-		l = load(w[10:])
-		a1, a2 = a1.Add(l), a2.Add(l)
-		l = load(w[11:])
-		a1, a2 = a1.Add(l), a2.Add(l)
-		l = load(w[12:])
-		a1, a2, a3 := a1.Add(l), a2.Add(l), l
-		a1.Store(d[4:])
-		l = load(w[13:])
-		a2, a3 = a2.Add(l), a3.Add(l)
-		l = load(w[14:])
-		a2, a3 = a2.Add(l), a3.Add(l)
-		l = load(w[15:])
-		a2, a3 = a2.Add(l), a3.Add(l)
-		l = load(w[16:])
-		a2, a3 = a2.Add(l), a3.Add(l)
-		a2.Store(d[8:])
-		a3 = a3.Add(load(w[17:])).Add(load(w[18:])).Add(load(w[19:])).Add(load(w[20:]))
-		a3.Store(d[12:])
-	}
-	for ; i+4 <= len(dst); i += 4 {
-		w := pad[i : i+12 : i+12]
-		a := load(w[0:]).Add(load(w[1:])).Add(load(w[2:])).Add(load(w[3:])).Add(load(w[4:]))
-		a = a.Add(load(w[5:])).Add(load(w[6:])).Add(load(w[7:])).Add(load(w[8:]))
-		a.Store(dst[i:])
-	}
-}
-
-// windowSums11 is windowSums for r = 5, by blocks of 16 channels like windowSums9.
-func windowSums11(dst, pad []float32) {
-	i := 0
-	for ; i+16 <= len(dst); i += 16 {
-		w, d := pad[i:i+26:i+26], dst[i:i+16:i+16]
-		a0 := load(w[0:]).Add(load(w[1:])).Add(load(w[2:])).Add(load(w[3:]))
-		l := load(w[4:])
-		a0, a1 := a0.Add(l), l
-		l = load(w[5:])
-		a0, a1 = a0.Add(l), a1.Add(l)
-		l = load(w[6:])
-		a0, a1 = a0.Add(l), a1.Add(l)
-		l = load(w[7:])
-		a0, a1 = a0.Add(l), a1.Add(l)
-		l = load(w[8:])
-		a0, a1, a2 := a0.Add(l), a1.Add(l), l
-		l = load(w[9:])
-		a0, a1, a2 = a0.Add(l), a1.Add(l), a2.Add(l)
-		l = load(w[10:])
-		a0, a1, a2 = a0.Add(l), a1.Add(l), a2.Add(l)
-		a0.Store(d[0:])
-		l = load(w[11:])
-		a1, a2 = a1.Add(l), a2.Add(l)
-		l = load(w[12:])
-		a1, a2, a3 := a1.Add(l), a2.Add(l), l
-		l = load(w[13:])
-		a1, a2, a3 = a1.Add(l), a2.Add(l), a3.Add(l)
-		l = load(w[14:])
-		a1, a2, a3 = a1.Add(l), a2.Add(l), a3.Add(l)
-		a1.Store(d[4:])
-		l = load(w[15:])
-		a2, a3 = a2.Add(l), a3.Add(l)
-		l = load(w[16:])
-		a2, a3 = a2.Add(l), a3.Add(l)
-		l = load(w[17:])
-		a2, a3 = a2.Add(l), a3.Add(l)
-		l = load(w[18:])
-		a2, a3 = a2.Add(l), a3.Add(l)
-		a2.Store(d[8:])
-		a3 = a3.Add(load(w[19:])).Add(load(w[20:])).Add(load(w[21:])).Add(load(w[22:]))
-		a3.Store(d[12:])
-	}
-	for ; i+4 <= len(dst); i += 4 {
-		w := pad[i : i+14 : i+14]
-		a := load(w[0:]).Add(load(w[1:])).Add(load(w[2:])).Add(load(w[3:])).Add(load(w[4:])).Add(load(w[5:]))
-		a = a.Add(load(w[6:])).Add(load(w[7:])).Add(load(w[8:])).Add(load(w[9:])).Add(load(w[10:]))
-		a.Store(dst[i:])
 	}
 }
 
