@@ -46,6 +46,7 @@ test: deps vet test-native test-wasm test-fuzz
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1)
+	@$(GO) mod tidy -diff >/dev/null || (echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1)
 	$(GO) vet ./...
 	$(WASMENV) $(GO) vet ./cmd/page ./cmd/worker ./wasm/... ./app/...
 
