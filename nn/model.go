@@ -23,9 +23,9 @@ type LayerInfo struct {
 	Params int    `json:"params"`
 }
 
-// NewModel builds the model described by spec and initializes it from seed: weights from a
-// truncated normal with the layer's stddev, biases constant. The same seed gives bit-identical
-// parameters on every platform.
+// NewModel builds the model described by spec and initializes it from seed, layer by layer as
+// each layer's kind says (conv and dense: weights from a truncated normal with the layer's
+// stddev, biases constant). The same seed gives bit-identical parameters on every platform.
 func NewModel(spec Spec, seed uint64) (*Model, error) {
 	shapes, err := spec.shapes()
 	if err != nil {
@@ -35,21 +35,15 @@ func NewModel(spec Spec, seed uint64) (*Model, error) {
 	rng := newInitRand(seed)
 	in := spec.Input
 	for i, l := range spec.Layers {
-		var wshape []int
-		switch l.Kind {
-		case KindConv:
-			wshape = []int{l.Size, l.Size, in[2], l.Out}
-		case KindDense:
-			wshape = []int{in[0] * in[1] * in[2], l.Out}
-		}
-		if wshape != nil {
-			w := newParam(l.Name+"/weights", wshape, float32(l.WeightDecay), true)
-			b := newParam(l.Name+"/biases", []int{l.Out}, 0, true)
-			rng.truncNormal(w.Data(), l.Stddev)
-			fill(b.Data(), float32(l.BiasInit))
-			m.layer[i] = []*Param{w, b}
-			m.params = append(m.params, w, b)
-			m.byName[w.Name], m.byName[b.Name] = w, b
+		k := kinds[l.Kind]
+		if k.params != nil {
+			for _, ps := range k.params(l, in) {
+				p := newParam(ps.name, ps.shape, ps.decay, true)
+				m.layer[i] = append(m.layer[i], p)
+				m.params = append(m.params, p)
+				m.byName[p.Name] = p
+			}
+			k.init(l, m.layer[i], rng)
 		}
 		in = shapes[i]
 	}
