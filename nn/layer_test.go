@@ -3,6 +3,7 @@ package nn
 import (
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestEveryKindIsChecked: tinySpec, which TestModelGradients checks against finite differences
@@ -47,6 +48,44 @@ func TestReLUHandOver(t *testing.T) {
 	for i, l := range m.spec.Layers {
 		if got := tr.relu(i); got != want[i] {
 			t.Errorf("layer %s applies ReLU %v, want %v", l.Name, got, want[i])
+		}
+	}
+}
+
+// TestParamsViewTheSlabs: every parameter's value and gradient is its part of the model's
+// slabs, in Params order, and every optimizer slot its part of one slab per slot kind, so
+// writing a slab is writing the parameters (what replica relies on to sum into Grads).
+func TestParamsViewTheSlabs(t *testing.T) {
+	m := mustModel(t, tinySpec(), 3)
+	values, grads := m.Values(), m.Grads()
+	if len(values) != m.NumParams() || len(grads) != m.NumParams() {
+		t.Fatalf("slabs of %d and %d floats for %d parameters", len(values), len(grads), m.NumParams())
+	}
+	for i := range grads {
+		grads[i] = float32(i)
+	}
+	off := 0
+	for _, p := range m.Params() {
+		n := p.Size()
+		if v := p.Data(); len(v) != n || &v[0] != &values[off] {
+			t.Errorf("%s values are not values[%d:%d]", p.Name, off, off+n)
+		}
+		if g := p.GradData(); len(g) != n || &g[0] != &grads[off] || g[n-1] != float32(off+n-1) {
+			t.Errorf("%s gradient is not grads[%d:%d]", p.Name, off, off+n)
+		}
+		off += n
+	}
+	opt, err := NewOptimizer(DefaultAdam(), m.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Adam's slots alternate m and v; each kind's follow one another in one slab.
+	slots := opt.Slots()
+	for i := 2; i < len(slots); i++ {
+		prev := slots[i-2].Data()
+		end := unsafe.Add(unsafe.Pointer(unsafe.SliceData(prev)), 4*len(prev))
+		if unsafe.Pointer(&slots[i].Data()[0]) != end {
+			t.Errorf("slot %s does not follow %s in its slab", slots[i].Name, slots[i-2].Name)
 		}
 	}
 }
