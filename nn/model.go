@@ -38,16 +38,7 @@ func NewModel(spec Spec, seed uint64) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{spec: spec, shapes: shapes, byName: map[string]*Param{}, layer: make([][]*Param, len(spec.Layers))}
-	var all []paramShape
-	count := make([]int, len(spec.Layers)) // parameters of each layer
-	in := spec.Input
-	for i, l := range spec.Layers {
-		if k := kinds[l.Kind]; k.params != nil {
-			ps := k.params(l, in)
-			all, count[i] = append(all, ps...), len(ps)
-		}
-		in = shapes[i]
-	}
+	all, count := spec.params(shapes)
 	n := 0
 	for _, ps := range all {
 		n += sizeOf(ps.shape)
@@ -68,6 +59,21 @@ func NewModel(spec Spec, seed uint64) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// params lists every layer's parameters in model order, and how many each layer has, given the
+// layers' output shapes.
+func (s Spec) params(shapes [][3]int) (all []paramShape, count []int) {
+	count = make([]int, len(s.Layers))
+	in := s.Input
+	for i, l := range s.Layers {
+		if k := kinds[l.Kind]; k.params != nil {
+			ps := k.params(l, in)
+			all, count[i] = append(all, ps...), len(ps)
+		}
+		in = shapes[i]
+	}
+	return all, count
 }
 
 // Spec returns the model's spec (its layer slice is shared; do not modify it).
