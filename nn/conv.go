@@ -6,6 +6,28 @@ import (
 	"cifar10/nn/gemm"
 )
 
+// KindConv is a 2-D convolution, stride 1, SAME padding, plus bias and an optional ReLU.
+const KindConv = "conv"
+
+func init() {
+	registerKind(KindConv, kind{
+		outShape: func(l LayerSpec, in [3]int) ([3]int, error) {
+			if l.Size < 1 || l.Out < 1 {
+				return [3]int{}, l.errorf("size %d and out %d must be positive", l.Size, l.Out)
+			}
+			return [3]int{in[0], in[1], l.Out}, nil
+		},
+		params: func(l LayerSpec, in [3]int) []paramShape {
+			return weightsAndBiases(l, l.Size, l.Size, in[2], l.Out) // HWIO
+		},
+		init: initWeightsAndBiases,
+		build: func(l LayerSpec, c layerConfig) layer {
+			return newConvLayer(l, c.in, c.params[0], c.params[1], c.batch, c.r, c.relu, c.needDx)
+		},
+		passesReLU: true,
+	})
+}
+
 // convLayer is a 2-D convolution with stride 1 and TensorFlow's SAME padding, plus bias and an
 // optional ReLU: y = relu(conv(x, W) + b), W stored HWIO [k, k, in, out].
 //

@@ -1,5 +1,28 @@
 package nn
 
+// KindDense is a fully connected layer, y = x·W + b, plus an optional ReLU. It flattens its
+// input in (h, w, c) order, which is TensorFlow's reshape of an NHWC tensor, so no separate
+// flatten layer is needed.
+const KindDense = "dense"
+
+func init() {
+	registerKind(KindDense, kind{
+		outShape: func(l LayerSpec, in [3]int) ([3]int, error) {
+			if l.Out < 1 {
+				return [3]int{}, l.errorf("out %d must be positive", l.Out)
+			}
+			return [3]int{1, 1, l.Out}, nil
+		},
+		params: func(l LayerSpec, in [3]int) []paramShape {
+			return weightsAndBiases(l, in[0]*in[1]*in[2], l.Out)
+		},
+		init: initWeightsAndBiases,
+		build: func(l LayerSpec, c layerConfig) layer {
+			return newDenseLayer(l, c.in, c.params[0], c.params[1], c.r)
+		},
+	})
+}
+
 // denseLayer is a fully connected layer y = relu?(x·W + b) with W stored [in, out] as TensorFlow
 // stores it. Its input is the previous activation flattened in (h, w, c) order, which is the
 // NHWC memory order, so flattening costs nothing.

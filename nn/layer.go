@@ -1,5 +1,11 @@
 package nn
 
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
 // layer is the interface every layer kind implements (ConvNetJS / llm.c style). Inputs, outputs
 // and gradients are explicit slices owned by the Trainer, n examples long, NHWC; a layer holds
 // only references to its parameters and its own caches, sized once for the largest batch.
@@ -10,4 +16,86 @@ type layer interface {
 	// dx, from the input x, the output y of the last forward and the output gradient dy.
 	// dy may be overwritten (e.g. masked by ReLU).
 	backward(x, y, dy, dx []float32, n int)
+}
+
+// kind is everything the engine knows about one layer kind. Each kind's file registers its
+// own (registerKind, from an init function) next to its forward and backward passes, so a new
+// kind touches that file and the presets that use it, nothing else.
+type kind struct {
+	// outShape checks a layer's fields against its input shape [h, w, c] and returns its
+	// output shape; errors come from LayerSpec.errorf.
+	outShape func(l LayerSpec, in [3]int) ([3]int, error)
+	// params lists the layer's parameters in model order; nil when it has none.
+	params func(l LayerSpec, in [3]int) []paramShape
+	// init sets the initial values of the parameters params listed, drawing from rng. The
+	// order of the draws is part of every seed's meaning: changing it changes every run.
+	init func(l LayerSpec, ps []*Param, rng *initRand)
+	// build makes the layer a Trainer runs.
+	build func(l LayerSpec, c layerConfig) layer
+	// passesReLU says a ReLU of this layer may be left to a following layer of a kind that
+	// takesReLU, which applies it to its output instead (max pooling commutes with ReLU and
+	// touches fewer values).
+	passesReLU, takesReLU bool
+}
+
+// paramShape declares one parameter of a layer.
+type paramShape struct {
+	name  string // TensorFlow name, "<layer>/weights"
+	shape []int
+	decay float32 // L2 weight-decay factor, 0 for none
+}
+
+// layerConfig is what building a layer for a Trainer needs besides its spec.
+type layerConfig struct {
+	in, out [3]int   // input and output shapes
+	params  []*Param // the layer's parameters, as its kind's params listed them
+	batch   int      // largest number of examples per call
+	r       *runner
+	relu    bool // whether the layer applies a ReLU (after the hand-overs of passesReLU)
+	needDx  bool // whether the input gradient is needed (not for the first layer)
+}
+
+// kinds holds every registered layer kind by LayerSpec.Kind.
+var kinds = map[string]kind{}
+
+// registerKind makes a layer kind known to specs, models and trainers.
+func registerKind(name string, k kind) {
+	if _, dup := kinds[name]; dup {
+		panic("nn: layer kind " + name + " registered twice")
+	}
+	kinds[name] = k
+}
+
+// kindNames lists the registered kinds for error messages: "a, b or c".
+func kindNames() string {
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// errorf reports a problem with layer l, naming it and its kind.
+func (l LayerSpec) errorf(format string, a ...any) error {
+	return fmt.Errorf("nn: layer %q (%s): "+format, append([]any{l.Name, l.Kind}, a...)...)
+}
+
+// weightsAndBiases is the parameter list of a layer with weights of the given shape (decayed
+// by l.WeightDecay) and l.Out biases (never decayed).
+func weightsAndBiases(l LayerSpec, weights ...int) []paramShape {
+	return []paramShape{
+		{name: l.Name + "/weights", shape: weights, decay: float32(l.WeightDecay)},
+		{name: l.Name + "/biases", shape: []int{l.Out}},
+	}
+}
+
+// initWeightsAndBiases draws the weights from a truncated normal with l.Stddev, then sets the
+// biases to l.BiasInit (no draws).
+func initWeightsAndBiases(l LayerSpec, ps []*Param, rng *initRand) {
+	rng.truncNormal(ps[0].Data(), l.Stddev)
+	fill(ps[1].Data(), float32(l.BiasInit))
 }

@@ -2,6 +2,23 @@ package nn
 
 import "math"
 
+// KindLRN is local response normalization across channels (tf.nn.lrn).
+const KindLRN = "lrn"
+
+func init() {
+	registerKind(KindLRN, kind{
+		outShape: func(l LayerSpec, in [3]int) ([3]int, error) {
+			if l.Radius < 0 || l.Beta < 0 || l.Bias <= 0 || l.Alpha < 0 {
+				return [3]int{}, l.errorf("radius %d, bias %g, alpha %g, beta %g out of range", l.Radius, l.Bias, l.Alpha, l.Beta)
+			}
+			return in, nil
+		},
+		build: func(l LayerSpec, c layerConfig) layer {
+			return newLRNLayer(l, c.in, c.batch, c.r)
+		},
+	})
+}
+
 // lrnLayer is local response normalization across channels exactly as tf.nn.lrn defines it:
 //
 //	s[c]   = bias + alpha * sum_{c'=max(0,c-r)}^{min(C-1,c+r)} x[c']²   (alpha not divided by the window)

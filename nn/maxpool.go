@@ -1,5 +1,23 @@
 package nn
 
+// KindMaxPool is max pooling with SAME padding.
+const KindMaxPool = "maxpool"
+
+func init() {
+	registerKind(KindMaxPool, kind{
+		outShape: func(l LayerSpec, in [3]int) ([3]int, error) {
+			if l.Size < 1 || l.Stride < 1 {
+				return [3]int{}, l.errorf("size %d and stride %d must be positive", l.Size, l.Stride)
+			}
+			return [3]int{ceilDiv(in[0], l.Stride), ceilDiv(in[1], l.Stride), in[2]}, nil
+		},
+		build: func(l LayerSpec, c layerConfig) layer {
+			return newPoolLayer(l, c.in, c.out, c.r, c.relu)
+		},
+		takesReLU: true,
+	})
+}
+
 // poolLayer is max pooling with TensorFlow's SAME padding: out = ceil(in/stride) and the total
 // padding (out-1)*stride + size - in is split with the smaller half before, so for 3x3/2 on an
 // even size the one padded row and column are at the end. Padded cells never win (they are −∞).

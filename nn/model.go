@@ -7,12 +7,18 @@ import (
 // Model is a network's parameters plus the spec that shapes them. It holds no batch-sized
 // memory: a Trainer adds that, so one model can serve training and evaluation at different
 // batch sizes.
+//
+// All parameter values live in one slab and all gradients in another, each parameter a view of
+// its part, in Params order: the slabs are the flat vectors that checkpoints, workers and the
+// summation of shard gradients exchange, with nothing to gather or scatter.
 type Model struct {
 	spec   Spec
 	shapes [][3]int // output shape of each layer
 	params []*Param
 	byName map[string]*Param
 	layer  [][]*Param // parameters of each layer (weights, biases) or nil
+	values []float32  // every parameter's values, in Params order
+	grads  []float32  // every parameter's gradient, in Params order
 }
 
 // LayerInfo describes one layer for display: what it is, what it produces and its size.
@@ -23,37 +29,51 @@ type LayerInfo struct {
 	Params int    `json:"params"`
 }
 
-// NewModel builds the model described by spec and initializes it from seed: weights from a
-// truncated normal with the layer's stddev, biases constant. The same seed gives bit-identical
-// parameters on every platform.
+// NewModel builds the model described by spec and initializes it from seed, layer by layer as
+// each layer's kind says (conv and dense: weights from a truncated normal with the layer's
+// stddev, biases constant). The same seed gives bit-identical parameters on every platform.
 func NewModel(spec Spec, seed uint64) (*Model, error) {
 	shapes, err := spec.shapes()
 	if err != nil {
 		return nil, err
 	}
 	m := &Model{spec: spec, shapes: shapes, byName: map[string]*Param{}, layer: make([][]*Param, len(spec.Layers))}
+	all, count := spec.params(shapes)
+	n := 0
+	for _, ps := range all {
+		n += sizeOf(ps.shape)
+	}
+	m.values, m.grads = make([]float32, n), make([]float32, n)
+	m.params = viewParams(all, m.values, m.grads)
+	rest := m.params
+	for i, c := range count {
+		m.layer[i], rest = rest[:c:c], rest[c:]
+	}
+	for _, p := range m.params {
+		m.byName[p.Name] = p
+	}
 	rng := newInitRand(seed)
-	in := spec.Input
 	for i, l := range spec.Layers {
-		var wshape []int
-		switch l.Kind {
-		case KindConv:
-			wshape = []int{l.Size, l.Size, in[2], l.Out}
-		case KindDense:
-			wshape = []int{in[0] * in[1] * in[2], l.Out}
+		if k := kinds[l.Kind]; k.init != nil {
+			k.init(l, m.layer[i], rng)
 		}
-		if wshape != nil {
-			w := newParam(l.Name+"/weights", wshape, float32(l.WeightDecay), true)
-			b := newParam(l.Name+"/biases", []int{l.Out}, 0, true)
-			rng.truncNormal(w.Data(), l.Stddev)
-			fill(b.Data(), float32(l.BiasInit))
-			m.layer[i] = []*Param{w, b}
-			m.params = append(m.params, w, b)
-			m.byName[w.Name], m.byName[b.Name] = w, b
+	}
+	return m, nil
+}
+
+// params lists every layer's parameters in model order, and how many each layer has, given the
+// layers' output shapes.
+func (s Spec) params(shapes [][3]int) (all []paramShape, count []int) {
+	count = make([]int, len(s.Layers))
+	in := s.Input
+	for i, l := range s.Layers {
+		if k := kinds[l.Kind]; k.params != nil {
+			ps := k.params(l, in)
+			all, count[i] = append(all, ps...), len(ps)
 		}
 		in = shapes[i]
 	}
-	return m, nil
+	return all, count
 }
 
 // Spec returns the model's spec (its layer slice is shared; do not modify it).
@@ -66,13 +86,16 @@ func (m *Model) Params() []*Param { return m.params }
 func (m *Model) Param(name string) *Param { return m.byName[name] }
 
 // NumParams is the total number of trainable scalars (1,068,298 for the cifar10 preset).
-func (m *Model) NumParams() int {
-	n := 0
-	for _, p := range m.params {
-		n += p.Size()
-	}
-	return n
-}
+func (m *Model) NumParams() int { return len(m.values) }
+
+// Values is every parameter's values, in Params order: the model's own slab, which the
+// parameters view (writing it changes them).
+func (m *Model) Values() []float32 { return m.values }
+
+// Grads is every parameter's gradient, in Params order: the model's own slab, which the
+// parameters' Grad views. Trainer.Gradients writes it; the optimizer reads it, so a sum of
+// shard gradients written here is what the next update applies.
+func (m *Model) Grads() []float32 { return m.grads }
 
 // InputSize is the number of floats in one example (h*w*c).
 func (m *Model) InputSize() int { return m.spec.Input[0] * m.spec.Input[1] * m.spec.Input[2] }
@@ -93,48 +116,19 @@ func (m *Model) Summary() []LayerInfo {
 	return out
 }
 
-// CopyValues writes all parameter values, in Params order, into dst (which must hold
-// NumParams floats) and returns it; with SetValues it moves a whole model between workers.
-func (m *Model) CopyValues(dst []float32) []float32 {
-	return m.flatten(dst, (*Param).Data)
-}
+// CopyValues copies all parameter values, in Params order, into dst (which must hold
+// NumParams floats) and returns that part of dst.
+func (m *Model) CopyValues(dst []float32) []float32 { return m.copyOut(dst, m.values) }
 
-// SetValues loads all parameter values, in Params order, from src.
-func (m *Model) SetValues(src []float32) error {
-	return m.unflatten(src, (*Param).Data, "values")
-}
+// CopyGrads copies all gradients, in Params order, into dst (NumParams floats) and returns
+// that part of dst.
+func (m *Model) CopyGrads(dst []float32) []float32 { return m.copyOut(dst, m.grads) }
 
-// CopyGrads writes all gradients, in Params order, into dst (NumParams floats) and returns it,
-// so that shard gradients computed by several workers can be summed and fed back with SetGrads.
-func (m *Model) CopyGrads(dst []float32) []float32 {
-	return m.flatten(dst, (*Param).GradData)
-}
-
-// SetGrads loads all gradients, in Params order, from src (e.g. the sum of shard gradients).
-func (m *Model) SetGrads(src []float32) error {
-	return m.unflatten(src, (*Param).GradData, "gradients")
-}
-
-func (m *Model) flatten(dst []float32, get func(*Param) []float32) []float32 {
-	if n := m.NumParams(); len(dst) < n {
-		panic(fmt.Sprintf("nn: model %s: destination holds %d floats, want %d", m.spec.Name, len(dst), n))
+func (m *Model) copyOut(dst, slab []float32) []float32 {
+	if len(dst) < len(slab) {
+		panic(fmt.Sprintf("nn: model %s: destination holds %d floats, want %d", m.spec.Name, len(dst), len(slab)))
 	}
-	off := 0
-	for _, p := range m.params {
-		off += copy(dst[off:], get(p))
-	}
-	return dst[:off]
-}
-
-func (m *Model) unflatten(src []float32, get func(*Param) []float32, what string) error {
-	if n := m.NumParams(); len(src) != n {
-		return fmt.Errorf("nn: model %s: got %d %s, want %d", m.spec.Name, len(src), what, n)
-	}
-	off := 0
-	for _, p := range m.params {
-		off += copy(get(p), src[off:])
-	}
-	return nil
+	return dst[:copy(dst, slab)]
 }
 
 // fill sets every element of x to v.

@@ -66,11 +66,14 @@ func (c OptimizerConfig) Validate() error {
 	return nil
 }
 
-// slotsFor allocates one zeroed slot per parameter, named "<param>/<suffix>".
+// slotsFor allocates one zeroed slot per parameter, named "<param>/<suffix>": views of one slab
+// holding them all back to back, in parameter order.
 func slotsFor(params []*Param, suffix string) []*Param {
-	out := make([]*Param, len(params))
+	shapes := make([]paramShape, len(params))
+	n := 0
 	for i, p := range params {
-		out[i] = newParam(p.Name+"/"+suffix, p.Shape(), 0, false)
+		shapes[i] = paramShape{name: p.Name + "/" + suffix, shape: p.Shape()}
+		n += p.Size()
 	}
-	return out
+	return viewParams(shapes, make([]float32, n), nil)
 }

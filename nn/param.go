@@ -12,27 +12,62 @@ import (
 type Param struct {
 	// Name is the TensorFlow variable name, e.g. "conv1/weights" or "local3/biases/Adam".
 	Name string
-	// Value holds the parameter itself (float32).
+	// Value holds the parameter itself (float32): a view of its part of the model's values
+	// slab (Model.Values) or of the optimizer's slab for its slot kind.
 	Value *tensor.Dense
-	// Grad has Value's shape and holds d(loss)/d(Value) after Trainer.Gradients; nil for
-	// optimizer slots, which have no gradient.
+	// Grad has Value's shape and holds d(loss)/d(Value) after Trainer.Gradients, a view of its
+	// part of the model's gradient slab (Model.Grads); nil for optimizer slots, which have no
+	// gradient.
 	Grad *tensor.Dense
 	// Decay is the L2 weight-decay factor wd of this parameter: wd*sum(w²)/2 joins the loss.
 	Decay float32
 }
 
-// newParam allocates a zeroed float32 parameter (and its gradient when withGrad is set).
+// newParam allocates a zeroed float32 parameter (and its gradient when withGrad is set) on its
+// own, for tests of a single layer; models and optimizers hold theirs in slabs (newSlab).
 func newParam(name string, shape []int, decay float32, withGrad bool) *Param {
-	p := &Param{Name: name, Value: newDense(shape), Decay: decay}
+	ps := []paramShape{{name: name, shape: shape, decay: decay}}
+	values, grads := make([]float32, sizeOf(shape)), []float32(nil)
 	if withGrad {
-		p.Grad = newDense(shape)
+		grads = make([]float32, len(values))
 	}
-	return p
+	return viewParams(ps, values, grads)[0]
 }
 
-// newDense allocates a zeroed float32 tensor of the given shape.
-func newDense(shape []int) *tensor.Dense {
-	return tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+// viewParams makes one parameter per shape, in order, whose Value is a view of the next part of
+// values and whose Grad (when grads is not nil) the same part of grads. values and grads must
+// hold exactly the parameters' sizes summed: a slab is the parameters back to back, so a whole
+// model's values or gradients are one vector and need no gathering.
+func viewParams(shapes []paramShape, values, grads []float32) []*Param {
+	out := make([]*Param, len(shapes))
+	off := 0
+	for i, s := range shapes {
+		n := sizeOf(s.shape)
+		p := &Param{Name: s.name, Value: view(values[off:off+n:off+n], s.shape), Decay: s.decay}
+		if grads != nil {
+			p.Grad = view(grads[off:off+n:off+n], s.shape)
+		}
+		out[i] = p
+		off += n
+	}
+	if off != len(values) || (grads != nil && len(grads) != off) {
+		panic(fmt.Sprintf("nn: slab of %d values and %d gradients for parameters of %d", len(values), len(grads), off))
+	}
+	return out
+}
+
+// view is a float32 tensor of the given shape over data (no copy).
+func view(data []float32, shape []int) *tensor.Dense {
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+}
+
+// sizeOf is the number of elements of a tensor of the given shape.
+func sizeOf(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // Data returns the backing slice of Value, for hot loops and for copying values in and out.

@@ -6,17 +6,10 @@ import (
 	"sort"
 )
 
-// Layer kinds understood by the engine. A dense layer flattens its input in (h, w, c) order,
-// which is TensorFlow's reshape of an NHWC tensor, so no separate flatten layer is needed.
-const (
-	KindConv    = "conv"    // 2-D convolution, stride 1, SAME padding, plus bias
-	KindMaxPool = "maxpool" // max pooling, SAME padding
-	KindLRN     = "lrn"     // local response normalization across channels (tf.nn.lrn)
-	KindDense   = "dense"   // fully connected layer, y = x·W + b
-)
-
-// LayerSpec declares one layer. Only the fields that matter for its Kind are used; the rest stay
-// zero and are omitted from JSON, so a spec reads like the tutorial's layer list.
+// LayerSpec declares one layer. Kind is a registered layer kind (KindConv, KindMaxPool, KindLRN
+// or KindDense, each declared in its layer's file). Only the fields that matter for its Kind
+// are used; the rest stay zero and are omitted from JSON, so a spec reads like the tutorial's
+// layer list.
 type LayerSpec struct {
 	Kind string `json:"kind"`
 	// Name prefixes the layer's parameters ("<name>/weights", "<name>/biases").
@@ -156,32 +149,11 @@ func cs231nSpec() Spec {
 
 // outShape checks one layer against its input shape and returns its output shape [h, w, c].
 func (l LayerSpec) outShape(in [3]int) ([3]int, error) {
-	bad := func(format string, a ...any) ([3]int, error) {
-		return [3]int{}, fmt.Errorf("nn: layer %q (%s): "+format, append([]any{l.Name, l.Kind}, a...)...)
+	k, ok := kinds[l.Kind]
+	if !ok {
+		return [3]int{}, l.errorf("unknown kind (want %s)", kindNames())
 	}
-	switch l.Kind {
-	case KindConv:
-		if l.Size < 1 || l.Out < 1 {
-			return bad("size %d and out %d must be positive", l.Size, l.Out)
-		}
-		return [3]int{in[0], in[1], l.Out}, nil
-	case KindMaxPool:
-		if l.Size < 1 || l.Stride < 1 {
-			return bad("size %d and stride %d must be positive", l.Size, l.Stride)
-		}
-		return [3]int{ceilDiv(in[0], l.Stride), ceilDiv(in[1], l.Stride), in[2]}, nil
-	case KindLRN:
-		if l.Radius < 0 || l.Beta < 0 || l.Bias <= 0 || l.Alpha < 0 {
-			return bad("radius %d, bias %g, alpha %g, beta %g out of range", l.Radius, l.Bias, l.Alpha, l.Beta)
-		}
-		return in, nil
-	case KindDense:
-		if l.Out < 1 {
-			return bad("out %d must be positive", l.Out)
-		}
-		return [3]int{1, 1, l.Out}, nil
-	}
-	return bad("unknown kind (want %s, %s, %s or %s)", KindConv, KindMaxPool, KindLRN, KindDense)
+	return k.outShape(l, in)
 }
 
 // Validate reports the first problem that would stop NewModel from building the spec (an

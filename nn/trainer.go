@@ -37,37 +37,27 @@ func NewTrainer(m *Model, opt Optimizer, batch, threads int) (*Trainer, error) {
 	layers := m.spec.Layers
 	in := m.spec.Input
 	for i, l := range layers {
-		// A ReLU convolution followed by a max pool leaves the ReLU to the pool (they commute).
-		reluHere := l.ReLU && !(l.Kind == KindConv && i+1 < len(layers) && layers[i+1].Kind == KindMaxPool)
-		reluFromPrev := l.Kind == KindMaxPool && i > 0 && layers[i-1].Kind == KindConv && layers[i-1].ReLU
-		ly, err := t.newLayer(l, in, m.shapes[i], m.layer[i], reluHere || reluFromPrev, i > 0)
-		if err != nil {
-			return nil, err
-		}
-		size := batch * m.shapes[i][0] * m.shapes[i][1] * m.shapes[i][2]
-		t.layers = append(t.layers, ly)
+		c := layerConfig{in: in, out: m.shapes[i], params: m.layer[i], batch: batch, r: t.r, relu: t.relu(i), needDx: i > 0}
+		size := batch * c.out[0] * c.out[1] * c.out[2]
+		t.layers = append(t.layers, kinds[l.Kind].build(l, c))
 		t.acts = append(t.acts, make([]float32, size))
 		t.grads = append(t.grads, make([]float32, size))
-		in = m.shapes[i]
+		in = c.out
 	}
 	t.xent = newSoftmaxXent(m.spec.Classes, batch)
 	return t, nil
 }
 
-// newLayer builds one layer; relu says whether this layer applies a ReLU, needDx whether its
-// input gradient is needed (not for the first layer, whose input is the images).
-func (t *Trainer) newLayer(l LayerSpec, in, out [3]int, ps []*Param, relu, needDx bool) (layer, error) {
-	switch l.Kind {
-	case KindConv:
-		return newConvLayer(l, in, ps[0], ps[1], t.batch, t.r, relu, needDx), nil
-	case KindMaxPool:
-		return newPoolLayer(l, in, out, t.r, relu), nil
-	case KindLRN:
-		return newLRNLayer(l, in, t.batch, t.r), nil
-	case KindDense:
-		return newDenseLayer(l, in, ps[0], ps[1], t.r), nil
+// relu says whether layer i applies a ReLU. A layer whose kind passesReLU, followed by one whose
+// kind takesReLU, leaves its ReLU to that one (max pooling after a convolution: they commute).
+func (t *Trainer) relu(i int) bool {
+	ls := t.model.spec.Layers
+	passes := func(j int) bool { return j >= 0 && ls[j].ReLU && kinds[ls[j].Kind].passesReLU }
+	takes := func(j int) bool { return j < len(ls) && kinds[ls[j].Kind].takesReLU }
+	if takes(i) && passes(i-1) {
+		return true
 	}
-	return nil, fmt.Errorf("nn: layer %q: unknown kind %q", l.Name, l.Kind)
+	return ls[i].ReLU && !(passes(i) && takes(i+1))
 }
 
 // Close stops the trainer's worker goroutines now rather than when the garbage collector finds

@@ -32,7 +32,7 @@ type Replica struct {
 	sums            [][]float32  // sums[i] is the sum of nodes[i] after Compute
 	losses          []float32    // losses[j-lo]: shard j's cross-entropy sum / batch
 	scratch         [][]float32
-	total           []float32 // the batch's gradient, when this replica does not hold it alone
+	whole           bool // the replica's one node is the root: it sums the whole batch alone
 	images          []float32
 	labels          []uint8
 	fill            Fill
@@ -78,10 +78,7 @@ func (r *Replica) SetWorkers(workers, index int) error {
 		r.sums = append(r.sums, make([]float32, size))
 	}
 	r.sums = r.sums[:len(r.nodes)]
-	r.total = nil
-	if len(r.nodes) != 1 || r.nodes[0] != shard.Root(r.shards) {
-		r.total = make([]float32, size)
-	}
+	r.whole = len(r.nodes) == 1 && r.nodes[0] == shard.Root(r.shards)
 	r.losses = make([]float32, r.hi-r.lo)
 	return nil
 }
@@ -115,7 +112,8 @@ func (r *Replica) Compute(fill Fill) {
 	r.fill = nil
 }
 
-// leaf computes shard n's gradient into (or onto) dst.
+// leaf computes shard n's gradient into (or onto) dst. The trainer leaves it in the model's
+// gradient slab, which is the flat vector the tree sums.
 func (r *Replica) leaf(n shard.Node, dst []float32, add bool) bool {
 	j := n.Lo
 	if n.Size != 1 || j < r.lo || j >= r.hi {
@@ -126,15 +124,10 @@ func (r *Replica) leaf(n shard.Node, dst []float32, add bool) bool {
 	size := r.model.InputSize()
 	r.fill(lo, count, r.images[:count*size], r.labels[:count])
 	r.losses[j-r.lo] = r.tr.Gradients(r.images[:count*size], r.labels[:count], 1/float32(r.batch))
-	off := 0
-	for _, p := range r.model.Params() {
-		g := p.GradData()
-		if add {
-			shard.AddTo(dst[off:off+len(g)], g)
-		} else {
-			copy(dst[off:], g)
-		}
-		off += len(g)
+	if add {
+		shard.AddTo(dst, r.model.Grads())
+	} else {
+		copy(dst, r.model.Grads())
 	}
 	return true
 }
@@ -155,23 +148,20 @@ func (r *Replica) all(n shard.Node, dst []float32, add bool) bool {
 }
 
 // Apply finishes the summation tree from the replica's nodes and the others' (which others
-// must provide: every published node not this replica's), adds the weight decay once, and
-// updates the weights. losses are every shard's loss, in shard order. It returns the step's
+// must provide: every published node not this replica's) straight into the model's gradient
+// slab, adds the weight decay once, and updates the weights. losses are every shard's loss, in shard order. It returns the step's
 // total loss (mean cross-entropy + weight decay), the same for every replica.
 func (r *Replica) Apply(others shard.Source, losses []float32) float32 {
 	if len(losses) != r.shards {
 		panic(fmt.Sprintf("replica: %d shard losses for %d shards", len(losses), r.shards))
 	}
-	grads := r.total
-	if grads == nil {
-		grads = r.sums[0] // this replica holds the whole tree
+	if r.whole {
+		// Compute summed the root already; its leaves needed the gradient slab meanwhile.
+		copy(r.model.Grads(), r.sums[0])
 	} else {
 		r.others = others
-		shard.Sum(shard.Root(r.shards), r.shards, grads, r.scratch, r.allSrc)
+		shard.Sum(shard.Root(r.shards), r.shards, r.model.Grads(), r.scratch, r.allSrc)
 		r.others = nil
-	}
-	if err := r.model.SetGrads(grads); err != nil {
-		panic(err)
 	}
 	xent := 0.0
 	for _, l := range losses {

@@ -275,3 +275,32 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestApplySumsIntoTheModel: Apply leaves the batch's gradient (the finished tree plus the
+// weight decay) in each model's gradient slab, the vector the update read, bit for bit the one
+// a replica computing every shard alone leaves there; and Compute and Apply allocate nothing.
+func TestApplySumsIntoTheModel(t *testing.T) {
+	spec, set := smallSpec(), randomSet(5, 200)
+	const batch = 64
+	g := newGroup(t, spec, set, 3, batch, 3)
+	g.step(t, 0)
+	m, _ := nn.NewModel(spec, 3)
+	opt, _ := nn.NewOptimizer(spec.Optimizer, m.Params())
+	r, err := New(m, opt, batch, 1, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	images, labels := make([]float32, batch*m.InputSize()), make([]uint8, batch)
+	cifar.NewSampler(set, 3, spec.Input[0]).Fill(0, batch, images, labels)
+	r.Step(images, labels)
+	for w, wr := range g.replicas {
+		if i, ok := sameBits(wr.Model().Grads(), m.Grads()); !ok {
+			t.Errorf("worker %d's gradient slab differs from the single replica's at %d", w, i)
+		}
+	}
+	fill := func(first, count int, im []float32, lab []uint8) {}
+	if n := testing.AllocsPerRun(2, func() { r.Compute(fill); r.Apply(nil, r.Losses()) }); n != 0 {
+		t.Errorf("%v allocations per Compute and Apply", n)
+	}
+}
