@@ -14,7 +14,7 @@ import (
 
 // The evaluation view's predictions: a grid of test images with their true and predicted
 // labels (after each evaluation, or on demand), and "classify my own image", the article's
-// last step. The leader worker predicts (wasm/predict.go); the page draws.
+// last step. The leader worker predicts (wasm/protocol/predict.go); the page draws.
 
 // TestImagesPage is how many test images the grid shows at a time.
 const TestImagesPage = 24

@@ -1,12 +1,12 @@
 // Package worker is the training Web Worker's Go side (web/worker.wasm, via cmd/worker): it
 // owns the dataset and the engine, trains and evaluates, and talks to the page only through
-// wasm's messages.
+// the messages of wasm/protocol.
 //
 // Engine, in this file, is the worker's logic without the browser: it takes commands, does one
 // unit of work at a time (a training step, an evaluation, loading the dataset) and posts
 // reports through a function. It builds natively and is unit-tested with a synthetic dataset.
 // run_js.go connects it to postMessage, fetch and IndexedDB. It is a package of its own,
-// not part of wasm, so that the page, which imports wasm for the message types, never links
+// not part of wasm, so that the page, which imports wasm and wasm/protocol, never links
 // the engine.
 package worker
 

@@ -11,7 +11,7 @@ import (
 	"cifar10/wasm/protocol"
 )
 
-// Predictions for the evaluation view (wasm/predict.go): test images with their true and
+// Predictions for the evaluation view (wasm/protocol/predict.go): test images with their true and
 // predicted labels, and one's own picture classified. Both run the current weights on the
 // evaluation trainer (EvalBatch examples), with evaluation's preprocessing, so a test image's
 // prediction here is the one its evaluation counted. Only the leader is asked.
