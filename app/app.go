@@ -10,6 +10,8 @@ package app
 import (
 	"strconv"
 
+	"cifar10/wasm/protocol"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -25,11 +27,6 @@ const (
 	WorkerWasm = "/web/worker.wasm"
 )
 
-// WasmSizeHeader is the response header carrying the uncompressed size of a wasm file. The
-// server sends wasm brotli- or gzip-encoded, so Content-Length is the compressed size and
-// cannot drive a progress bar; the page and the worker read this header instead.
-const WasmSizeHeader = "X-Uncompressed-Length"
-
 // Config is what the server knows about the build it serves, passed to Handler.
 type Config struct {
 	// Version identifies the build. go-app's service worker serves the app cache-first from a
@@ -37,7 +34,7 @@ type Config struct {
 	// browser keeps running the old app after a rebuild.
 	Version string
 	// WasmSize is the uncompressed size of web/app.wasm in bytes, or 0 when unknown; the
-	// loading bar then falls back to WasmSizeHeader.
+	// loading bar then falls back to protocol.UncompressedLengthHeader.
 	WasmSize int64
 }
 
@@ -73,7 +70,7 @@ func Handler(c Config) *app.Handler {
 		CacheableResources:      []string{WorkerScript, SaverScript, WorkerWasm},
 		Resources:               webURLs{},
 		Version:                 c.Version,
-		WasmContentLengthHeader: WasmSizeHeader,
+		WasmContentLengthHeader: protocol.UncompressedLengthHeader,
 	}
 	if c.WasmSize > 0 {
 		h.WasmContentLength = strconv.FormatInt(c.WasmSize, 10)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -17,7 +18,7 @@ type CheckpointsView struct {
 	// Loaded is true once the list was read; Unavailable says why it cannot be (no IndexedDB).
 	Loaded      bool
 	Unavailable string
-	List        []wasm.CheckpointInfo // newest first
+	List        []protocol.CheckpointInfo // newest first
 	// Storage is the browser's estimate of the page's storage, when known.
 	Storage      wasm.Storage
 	StorageKnown bool
@@ -35,32 +36,32 @@ type PendingRestore struct {
 }
 
 // Latest is the newest stored checkpoint, which "Restore latest" and "Resume latest" use.
-func (v CheckpointsView) Latest() (wasm.CheckpointInfo, bool) {
+func (v CheckpointsView) Latest() (protocol.CheckpointInfo, bool) {
 	if len(v.List) == 0 {
-		return wasm.CheckpointInfo{}, false
+		return protocol.CheckpointInfo{}, false
 	}
 	return v.List[0], true
 }
 
 // Find returns the stored checkpoint with the given id.
-func (v CheckpointsView) Find(id string) (wasm.CheckpointInfo, bool) {
+func (v CheckpointsView) Find(id string) (protocol.CheckpointInfo, bool) {
 	for _, c := range v.List {
 		if c.ID == id {
 			return c, true
 		}
 	}
-	return wasm.CheckpointInfo{}, false
+	return protocol.CheckpointInfo{}, false
 }
 
 // SetCheckpoints records the list read from IndexedDB, or why it could not be read.
-func (s *Store) SetCheckpoints(list []wasm.CheckpointInfo, err error) {
+func (s *Store) SetCheckpoints(list []protocol.CheckpointInfo, err error) {
 	c := &s.Checkpoints
 	if err != nil {
 		c.Unavailable = fmt.Sprintf("checkpoints cannot be kept in this browser (%v)", err)
 		return
 	}
 	c.Loaded, c.Unavailable = true, ""
-	c.List = append([]wasm.CheckpointInfo(nil), list...)
+	c.List = append([]protocol.CheckpointInfo(nil), list...)
 	wasm.SortCheckpoints(c.List)
 }
 
@@ -72,12 +73,12 @@ func (s *Store) SetStorage(st wasm.Storage) {
 // RemoveCheckpoints drops deleted checkpoints from the list.
 func (s *Store) RemoveCheckpoints(ids ...string) {
 	c := &s.Checkpoints
-	c.List = slices.DeleteFunc(c.List, func(x wasm.CheckpointInfo) bool { return slices.Contains(ids, x.ID) })
+	c.List = slices.DeleteFunc(c.List, func(x protocol.CheckpointInfo) bool { return slices.Contains(ids, x.ID) })
 }
 
 // checkpointSaved applies the worker's report of a stored checkpoint: the new entry in, the
 // pruned ones out.
-func (s *Store) checkpointSaved(cs wasm.CheckpointSaved) {
+func (s *Store) checkpointSaved(cs protocol.CheckpointSaved) {
 	s.RemoveCheckpoints(append(cs.Removed, cs.Info.ID)...)
 	c := &s.Checkpoints
 	c.List = append(c.List, cs.Info)
@@ -116,7 +117,7 @@ func (s *Store) CanRestore() (bool, string) {
 }
 
 // CanResume reports whether training can go on from c with the current Max steps.
-func (s *Store) CanResume(c wasm.CheckpointInfo) (bool, string) {
+func (s *Store) CanResume(c protocol.CheckpointInfo) (bool, string) {
 	if ok, why := s.CanRestore(); !ok {
 		return false, why
 	}
@@ -129,34 +130,35 @@ func (s *Store) CanResume(c wasm.CheckpointInfo) (bool, string) {
 // RestoreCheckpoint asks the worker to make a stored checkpoint the next run, trained on at
 // once (resume) or kept for evaluation. The page switches to that run when the worker
 // confirms it (a refused restore leaves the current run as it was).
-func (s *Store) RestoreCheckpoint(id string, resume bool) wasm.Message {
+func (s *Store) RestoreCheckpoint(id string, resume bool) protocol.Message {
 	run := s.Run.ID + 1
 	s.Checkpoints.Pending = &PendingRestore{Run: run, ID: id, Resume: resume}
-	return wasm.Message{Type: wasm.TypeCheckpointRestore, Run: run,
-		Restore: &wasm.RestoreRequest{ID: id, Resume: resume, Settings: s.Settings}}
+	return protocol.Message{Run: run,
+		Payload: protocol.RestoreRequest{ID: id, Resume: resume, Settings: s.Settings}}
 }
 
 // adoptRestored switches to the pending restored run when the worker's first state for it
 // arrives, and ends the wait when the worker refuses it. It reports whether m belongs to it.
-func (s *Store) adoptRestored(m wasm.Message) bool {
+func (s *Store) adoptRestored(m protocol.Message) bool {
 	p := s.Checkpoints.Pending
 	if p == nil || m.Run != p.Run {
 		return false
 	}
-	switch m.Type {
-	case wasm.TypeState:
+	switch m.Kind() {
+	case protocol.KindState:
+		st := m.Payload.(protocol.RunState)
 		set := s.Settings
-		if m.State.Settings != nil {
-			set = *m.State.Settings
+		if st.Settings != nil {
+			set = *st.Settings
 		}
 		s.Run = RunView{ID: p.Run, Settings: set}
-		s.Losses, s.LossStart = nil, m.State.Step
+		s.Losses, s.LossStart = nil, st.Step
 		s.Log, s.LogDropped = nil, 0
 		s.Eval = EvalView{}
 		s.resetPredictions()
 		s.Checkpoints.Pending = nil
 		return true
-	case wasm.TypeError:
+	case protocol.KindError:
 		s.Checkpoints.Pending = nil
 		return true
 	}
@@ -238,12 +240,12 @@ func action(name string) app.EventHandler {
 	}
 }
 
-func (p *CheckpointsPanel) canResume(c wasm.CheckpointInfo) bool {
+func (p *CheckpointsPanel) canResume(c protocol.CheckpointInfo) bool {
 	return p.CanRestore && (!c.Resumable || int64(p.MaxSteps) > c.Step)
 }
 
 // resumeTitle explains what Resume does for c, or why it cannot.
-func (p *CheckpointsPanel) resumeTitle(c wasm.CheckpointInfo) string {
+func (p *CheckpointsPanel) resumeTitle(c protocol.CheckpointInfo) string {
 	switch {
 	case !p.CanRestore:
 		return Sentence(p.Why)
@@ -273,7 +275,7 @@ func (p *CheckpointsPanel) renderList() app.UI {
 	)
 }
 
-func (p *CheckpointsPanel) renderRow(c wasm.CheckpointInfo) app.UI {
+func (p *CheckpointsPanel) renderRow(c protocol.CheckpointInfo) app.UI {
 	loss := "–"
 	if c.Loss != nil {
 		loss = FormatLoss(float32(*c.Loss))
@@ -303,7 +305,7 @@ func (p *CheckpointsPanel) renderRow(c wasm.CheckpointInfo) app.UI {
 }
 
 // describe is a row's tooltip: the run it belongs to.
-func describe(c wasm.CheckpointInfo) string {
+func describe(c protocol.CheckpointInfo) string {
 	s := fmt.Sprintf("preset %s", c.Preset)
 	if c.Batch > 0 {
 		s += fmt.Sprintf(", seed %d, batch %d", c.Seed, c.Batch)

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -24,7 +25,7 @@ func (h *Home) checkpointHandlers() map[string]app.ActionHandler {
 func (h *Home) openCheckpoints(ctx app.Context) {
 	ctx.Async(func() {
 		db, err := wasm.OpenCheckpointDB()
-		var list []wasm.CheckpointInfo
+		var list []protocol.CheckpointInfo
 		if err == nil {
 			list, err = db.List()
 		}
@@ -51,7 +52,7 @@ func (h *Home) refreshStorage(ctx app.Context) {
 // afterReceive does what a worker report calls for beyond the store: a new checkpoint
 // changes the storage used.
 func (h *Home) afterReceive(ctx app.Context, in wasm.Inbound) {
-	if in.Err == nil && in.Msg.Type == wasm.TypeCheckpoint {
+	if in.Err == nil && in.Msg.Kind() == protocol.KindCheckpoint {
 		h.refreshStorage(ctx)
 	}
 }
@@ -84,7 +85,7 @@ func (h *Home) onDownload(ctx app.Context, a app.Action) {
 	}
 	ctx.Async(func() {
 		if err := db.Download(id); err != nil {
-			ctx.Dispatch(func(ctx app.Context) { h.store.notify(wasm.WhereCheckpoint, err.Error()) })
+			ctx.Dispatch(func(ctx app.Context) { h.store.notify(protocol.WhereCheckpoint, err.Error()) })
 		}
 	})
 }
@@ -99,7 +100,7 @@ func (h *Home) onDelete(ctx app.Context, a app.Action) {
 		err := db.Delete(id)
 		ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
-				h.store.notify(wasm.WhereCheckpoint, err.Error())
+				h.store.notify(protocol.WhereCheckpoint, err.Error())
 				return
 			}
 			h.store.RemoveCheckpoints(id)
@@ -126,7 +127,7 @@ func (h *Home) onUpload(ctx app.Context, a app.Action) {
 				if name == "" || errors.Is(err, wasm.ErrNotInBrowser) {
 					err = errors.New("the upload failed: " + err.Error())
 				}
-				h.store.notify(wasm.WhereCheckpoint, err.Error())
+				h.store.notify(protocol.WhereCheckpoint, err.Error())
 			case c.Uploading != "":
 				c.Uploading = name // the worker has not answered yet
 			}

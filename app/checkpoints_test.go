@@ -7,21 +7,22 @@ import (
 	"testing"
 
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
-func info(run string, step int64, saved int64) wasm.CheckpointInfo {
+func info(run string, step int64, saved int64) protocol.CheckpointInfo {
 	loss := 2.25
-	return wasm.CheckpointInfo{ID: wasm.CheckpointID(run, step), Run: run, Step: step, Saved: saved, Size: 12818608,
+	return protocol.CheckpointInfo{ID: protocol.CheckpointID(run, step), Run: run, Step: step, Saved: saved, Size: 12818608,
 		Preset: "cifar10", Seed: 1, Batch: 16, LR: 1e-3, Loss: &loss, Steps: 100, Resumable: true}
 }
 
-func saved(c wasm.CheckpointInfo, removed ...string) wasm.Inbound {
-	return wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeCheckpoint, Checkpoint: &wasm.CheckpointSaved{Info: c, Removed: removed}}}
+func saved(c protocol.CheckpointInfo, removed ...string) wasm.Inbound {
+	return wasm.Inbound{Msg: protocol.Message{Payload: protocol.CheckpointSaved{Info: c, Removed: removed}}}
 }
 
-func ids(list []wasm.CheckpointInfo) string {
+func ids(list []protocol.CheckpointInfo) string {
 	var out []string
 	for _, c := range list {
 		out = append(out, c.Name())
@@ -31,19 +32,19 @@ func ids(list []wasm.CheckpointInfo) string {
 
 // TestCheckpointList follows the list from IndexedDB through saves that prune and a deletion.
 func TestCheckpointList(t *testing.T) {
-	st := readyStore(t, wasm.DefaultSettings(), false)
-	st.SetCheckpoints([]wasm.CheckpointInfo{info("r1", 10, 100), info("r1", 20, 200)}, nil)
+	st := readyStore(t, protocol.DefaultSettings(), false)
+	st.SetCheckpoints([]protocol.CheckpointInfo{info("r1", 10, 100), info("r1", 20, 200)}, nil)
 	if got := ids(st.Checkpoints.List); got != "cifar10.ckpt-20 cifar10.ckpt-10" {
 		t.Fatalf("list %s, want newest first", got)
 	}
-	st.Apply(saved(info("r1", 30, 300), wasm.CheckpointID("r1", 10)))
+	st.Apply(saved(info("r1", 30, 300), protocol.CheckpointID("r1", 10)))
 	if got := ids(st.Checkpoints.List); got != "cifar10.ckpt-30 cifar10.ckpt-20" {
 		t.Errorf("after a save that pruned step 10: %s", got)
 	}
 	if c, ok := st.Checkpoints.Latest(); !ok || c.Step != 30 {
 		t.Errorf("latest %+v", c)
 	}
-	st.RemoveCheckpoints(wasm.CheckpointID("r1", 30))
+	st.RemoveCheckpoints(protocol.CheckpointID("r1", 30))
 	if got := ids(st.Checkpoints.List); got != "cifar10.ckpt-20" {
 		t.Errorf("after deleting step 30: %s", got)
 	}
@@ -56,13 +57,13 @@ func TestCheckpointList(t *testing.T) {
 // TestRestoreAdopted restores a checkpoint: the page keeps its run until the worker confirms,
 // then switches to the restored run, whose losses start at the checkpoint's step.
 func TestRestoreAdopted(t *testing.T) {
-	st := readyStore(t, wasm.DefaultSettings(), false)
-	st.SetCheckpoints([]wasm.CheckpointInfo{info("r1", 10, 100)}, nil)
+	st := readyStore(t, protocol.DefaultSettings(), false)
+	st.SetCheckpoints([]protocol.CheckpointInfo{info("r1", 10, 100)}, nil)
 	if offer := st.ResumeOffer(); !strings.Contains(offer, "step 10 of 100") || !strings.Contains(offer, "cifar10.ckpt-10") {
 		t.Errorf("offer %q", offer)
 	}
-	msg := st.RestoreCheckpoint(wasm.CheckpointID("r1", 10), true)
-	if msg.Type != wasm.TypeCheckpointRestore || msg.Run != 1 || !msg.Restore.Resume || msg.Restore.Settings != st.Settings {
+	msg := st.RestoreCheckpoint(protocol.CheckpointID("r1", 10), true)
+	if req, ok := msg.Payload.(protocol.RestoreRequest); !ok || msg.Run != 1 || !req.Resume || req.Settings != st.Settings {
 		t.Fatalf("message %+v", msg)
 	}
 	if ok, why := st.CanStart(); ok || !strings.Contains(why, "restored") {
@@ -70,11 +71,11 @@ func TestRestoreAdopted(t *testing.T) {
 	}
 	runSet := st.Settings
 	runSet.Batch, runSet.Seed = 16, 1
-	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhaseRunning, Step: 10, Settings: &runSet}}})
-	if st.Run.ID != 1 || st.Run.Phase != wasm.PhaseRunning || st.Run.Step != 10 || st.Run.Settings.Batch != 16 || st.Checkpoints.Pending != nil {
+	st.Apply(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.RunState{Phase: protocol.PhaseRunning, Step: 10, Settings: &runSet}}})
+	if st.Run.ID != 1 || st.Run.Phase != protocol.PhaseRunning || st.Run.Step != 10 || st.Run.Settings.Batch != 16 || st.Checkpoints.Pending != nil {
 		t.Fatalf("run %+v pending %+v", st.Run, st.Checkpoints.Pending)
 	}
-	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeProgress, Run: 1, Progress: &wasm.Progress{Step: 12, FirstStep: 10, Losses: []float32{2, 1.5}}}})
+	st.Apply(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.Progress{Step: 12, FirstStep: 10, Losses: []float32{2, 1.5}}}})
 	if len(st.Losses) != 2 || st.LossStart != 10 || st.ResumeOffer() != "" {
 		t.Errorf("losses %v from %d; offer %q", st.Losses, st.LossStart, st.ResumeOffer())
 	}
@@ -85,13 +86,13 @@ func TestRestoreAdopted(t *testing.T) {
 
 // TestRestoreRefused keeps the page's run when the worker cannot restore.
 func TestRestoreRefused(t *testing.T) {
-	st := readyStore(t, wasm.DefaultSettings(), false)
+	st := readyStore(t, protocol.DefaultSettings(), false)
 	st.Apply(wasm.Inbound{Msg: st.StartRun()})
-	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhaseFinished, Step: 5}}})
-	st.SetCheckpoints([]wasm.CheckpointInfo{info("r1", 5, 100)}, nil)
-	st.RestoreCheckpoint(wasm.CheckpointID("r1", 5), false)
-	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeError, Run: 2, Error: &wasm.Failure{Where: wasm.WhereCheckpoint, Message: "cifar10.ckpt-5 cannot be restored: gone"}}})
-	if st.Run.ID != 1 || st.Run.Phase != wasm.PhaseFinished || st.Checkpoints.Pending != nil {
+	st.Apply(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.RunState{Phase: protocol.PhaseFinished, Step: 5}}})
+	st.SetCheckpoints([]protocol.CheckpointInfo{info("r1", 5, 100)}, nil)
+	st.RestoreCheckpoint(protocol.CheckpointID("r1", 5), false)
+	st.Apply(wasm.Inbound{Msg: protocol.Message{Run: 2, Payload: protocol.Failure{Where: protocol.WhereCheckpoint, Message: "cifar10.ckpt-5 cannot be restored: gone"}}})
+	if st.Run.ID != 1 || st.Run.Phase != protocol.PhaseFinished || st.Checkpoints.Pending != nil {
 		t.Errorf("run %+v pending %+v", st.Run, st.Checkpoints.Pending)
 	}
 	if n := len(st.Messages); n != 1 || !strings.Contains(st.Messages[0].Text, "cannot be restored") {
@@ -100,7 +101,7 @@ func TestRestoreRefused(t *testing.T) {
 }
 
 func TestCanResume(t *testing.T) {
-	st := readyStore(t, wasm.DefaultSettings(), false)
+	st := readyStore(t, protocol.DefaultSettings(), false)
 	st.Settings.Steps = 20
 	c := info("r1", 20, 1)
 	if ok, why := st.CanResume(c); ok || !strings.Contains(why, "above 20") {
@@ -119,10 +120,10 @@ func TestCanResume(t *testing.T) {
 
 // TestUploadRefused ends the upload wait on the worker's refusal and shows its sentence.
 func TestUploadRefused(t *testing.T) {
-	st := readyStore(t, wasm.DefaultSettings(), false)
+	st := readyStore(t, protocol.DefaultSettings(), false)
 	st.Checkpoints.Uploading = "bad.safetensors"
-	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeError, Error: &wasm.Failure{Where: wasm.WhereCheckpoint, Message: "the file bad.safetensors was not stored: tensor conv1/weights holds NaN at index 0"}}})
-	if st.Checkpoints.Uploading != "" || len(st.Messages) != 1 || st.Messages[0].Where != wasm.WhereCheckpoint {
+	st.Apply(wasm.Inbound{Msg: protocol.Message{Payload: protocol.Failure{Where: protocol.WhereCheckpoint, Message: "the file bad.safetensors was not stored: tensor conv1/weights holds NaN at index 0"}}})
+	if st.Checkpoints.Uploading != "" || len(st.Messages) != 1 || st.Messages[0].Where != protocol.WhereCheckpoint {
 		t.Errorf("uploading %q, messages %+v", st.Checkpoints.Uploading, st.Messages)
 	}
 	up := info("u9", 1000, 500)
@@ -146,7 +147,7 @@ func TestCheckpointsPanel(t *testing.T) {
 	if !strings.Contains(empty, `id="`+CkptListID+`"`) || !strings.Contains(empty, `id="`+CkptUploadID+`"`) || !strings.Contains(empty, "every 10 steps") {
 		t.Errorf("empty panel: %s", empty)
 	}
-	v := CheckpointsView{Loaded: true, List: []wasm.CheckpointInfo{info("r1", 20, 2), info("r1", 10, 1)},
+	v := CheckpointsView{Loaded: true, List: []protocol.CheckpointInfo{info("r1", 20, 2), info("r1", 10, 1)},
 		Storage: wasm.Storage{Usage: 30e6, Quota: 2e9}, StorageKnown: true}
 	html := app.HTMLString(&CheckpointsPanel{View: v, CanRestore: true, MaxSteps: 20})
 	if n := strings.Count(html, `class="ckpt-row"`); n != 2 || !strings.Contains(html, `data-name="cifar10.ckpt-20"`) {

@@ -3,7 +3,7 @@ package app
 import (
 	"strconv"
 
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -13,9 +13,9 @@ import (
 // which also writes them into the address.
 type Controls struct {
 	app.Compo
-	Settings wasm.Settings
+	Settings protocol.Settings
 	Presets  []string
-	Phase    string // the current run's phase ("" before the first)
+	Phase    protocol.Phase // the current run's phase ("" before the first)
 	CanStart bool
 	Why      string // why Start is disabled
 
@@ -30,7 +30,7 @@ type field struct {
 // Render draws the form and the buttons.
 func (c *Controls) Render() app.UI {
 	s := c.Settings
-	active := c.Phase == wasm.PhaseRunning || c.Phase == wasm.PhasePaused
+	active := c.Phase == protocol.PhaseRunning || c.Phase == protocol.PhasePaused
 	fields := []field{
 		{QuerySteps, "Max steps", strconv.Itoa(s.Steps), "training steps in the run"},
 		{QueryBatch, "Batch size", strconv.Itoa(s.Batch), "examples per step"},
@@ -57,9 +57,9 @@ func (c *Controls) Render() app.UI {
 		app.Div().Class("buttons").Body(
 			app.Button().ID(TrainStartID).Class("primary").Disabled(!c.CanStart).Title("%s", c.Why).Text("Start").
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionStart) }),
-			app.Button().ID(TrainPauseID).Disabled(c.Phase != wasm.PhaseRunning).Text("Pause").
+			app.Button().ID(TrainPauseID).Disabled(c.Phase != protocol.PhaseRunning).Text("Pause").
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionPause) }),
-			app.Button().ID(TrainResumeID).Disabled(c.Phase != wasm.PhasePaused).Text("Resume").
+			app.Button().ID(TrainResumeID).Disabled(c.Phase != protocol.PhasePaused).Text("Resume").
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionResume) }),
 			app.Button().ID(TrainStopID).Disabled(!active).Text("Stop").
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionStop) }),

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -51,7 +51,7 @@ func (p *EvalPanel) Render() app.UI {
 // renderConfusion is the confusion matrix: a row per true class, a column per predicted
 // class, each cell the count of test images, shaded by its share of the row (the diagonal in
 // the accent colour, mistakes in red), the number always printed in full contrast.
-func (p *EvalPanel) renderConfusion(r wasm.EvalResult) app.UI {
+func (p *EvalPanel) renderConfusion(r protocol.EvalResult) app.UI {
 	name := func(k int) string { return className(p.ClassNames, k) }
 	return app.Div().Class("confusion-wrap").Body(
 		app.Table().ID(EvalConfusionID).Class("confusion").Body(
@@ -87,19 +87,19 @@ func (p *EvalPanel) renderConfusion(r wasm.EvalResult) app.UI {
 	)
 }
 
-func (p *EvalPanel) renderPrecision(r wasm.EvalResult) app.UI {
+func (p *EvalPanel) renderPrecision(r protocol.EvalResult) app.UI {
 	return app.Span().Class("result").Body(
 		app.Strong().ID(EvalPrecisionID).
 			DataSet("precision", strconv.FormatFloat(r.Precision, 'g', -1, 64)).
 			DataSet("correct", r.Correct).DataSet("total", r.Total).DataSet("step", r.Step).
-			Text(wasm.FormatPrecision(r.Precision)),
+			Text(protocol.FormatPrecision(r.Precision)),
 		app.Span().Class("muted").Text(fmt.Sprintf(" %s of %s correct, weights after %s steps, %.1f s",
 			Thousands(int64(r.Correct)), Thousands(int64(r.Total)), Thousands(int64(r.Step)), r.Seconds)),
 	)
 }
 
 // renderClasses is per-class accuracy: the confusion matrix's diagonal over its rows.
-func (p *EvalPanel) renderClasses(r wasm.EvalResult) app.UI {
+func (p *EvalPanel) renderClasses(r protocol.EvalResult) app.UI {
 	return app.Table().ID(EvalClassesID).Class("classes").Body(
 		app.THead().Body(app.Tr().Body(app.Th().Text("class"), app.Th().Class("num").Text("accuracy"), app.Th().Class("bar-cell").Text(""))),
 		app.TBody().Body(app.Range(r.Confusion).Slice(func(i int) app.UI {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -35,7 +36,7 @@ type Home struct {
 
 // OnInit gives the server's prerendering a default store.
 func (h *Home) OnInit() {
-	h.store = NewStore(wasm.DefaultSettings(), false, nil)
+	h.store = NewStore(protocol.DefaultSettings(), false, nil)
 }
 
 // OnMount runs in the browser once the component is in the DOM (go-app also mounts while
@@ -49,9 +50,9 @@ func (h *Home) OnMount(ctx app.Context) {
 	h.isolated = app.Window().Get("crossOriginIsolated").Truthy()
 	h.store = NewStore(ParseQuery(app.Window().URL().Query()))
 	for name, f := range map[string]app.ActionHandler{
-		actionSettings: h.onSettings, actionStart: h.onStart, actionPause: h.onCommand(wasm.TypePause),
-		actionResume: h.onCommand(wasm.TypeResume), actionStop: h.onCommand(wasm.TypeStop),
-		actionEval: h.onCommand(wasm.TypeEval), actionReload: h.onReload, actionDismiss: h.onDismiss,
+		actionSettings: h.onSettings, actionStart: h.onStart, actionPause: h.onCommand(protocol.Pause{}),
+		actionResume: h.onCommand(protocol.Resume{}), actionStop: h.onCommand(protocol.Stop{}),
+		actionEval: h.onCommand(protocol.Eval{}), actionReload: h.onReload, actionDismiss: h.onDismiss,
 	} {
 		ctx.Handle(name, f)
 	}
@@ -84,15 +85,15 @@ func (h *Home) receive(in wasm.Inbound) {
 	}
 }
 
-func (h *Home) send(m wasm.Message) {
+func (h *Home) send(m protocol.Message) {
 	if err := h.dispatch(m); err != nil {
-		h.store.notify(wasm.WhereProtocol, err.Error())
+		h.store.notify(protocol.WhereProtocol, err.Error())
 	}
 }
 
 // settingsChange is the value of actionSettings.
 type settingsChange struct {
-	Settings wasm.Settings
+	Settings protocol.Settings
 	LRChosen bool // the learning rate field itself changed
 }
 
@@ -115,22 +116,22 @@ func (h *Home) onStart(ctx app.Context, a app.Action) {
 	ctx.Update()
 }
 
-func (h *Home) onCommand(typ string) app.ActionHandler {
+func (h *Home) onCommand(cmd protocol.Payload) app.ActionHandler {
 	return func(ctx app.Context, a app.Action) {
-		if typ == wasm.TypeEval && !h.store.CanEval() {
+		if cmd.Kind() == protocol.KindEval && !h.store.CanEval() {
 			return
 		}
-		h.send(h.store.Command(typ))
+		h.send(h.store.Command(cmd))
 		ctx.Update()
 	}
 }
 
 func (h *Home) onReload(ctx app.Context, a app.Action) {
-	if h.store.Run.Phase == wasm.PhaseRunning || !h.store.Worker.Ready {
+	if h.store.Run.Phase == protocol.PhaseRunning || !h.store.Worker.Ready {
 		return
 	}
 	h.store.Dataset = DatasetView{Phase: DatasetLoading}
-	h.send(wasm.Message{Type: wasm.TypeLoad, Load: &wasm.LoadRequest{Reload: true}})
+	h.send(protocol.Message{Payload: protocol.Load{Reload: true}})
 	ctx.Update()
 }
 
@@ -164,7 +165,7 @@ func (h *Home) Render() app.UI {
 		&Notices{Items: s.Messages},
 		app.Div().Class("grid").Body(
 			app.Div().Class("side").Body(
-				&DatasetPanel{View: s.Dataset, CanReload: s.Worker.Ready && s.Run.Phase != wasm.PhaseRunning && s.Dataset.Phase != DatasetLoading},
+				&DatasetPanel{View: s.Dataset, CanReload: s.Worker.Ready && s.Run.Phase != protocol.PhaseRunning && s.Dataset.Phase != DatasetLoading},
 				&ModelPanel{Preset: preset, Ready: s.Worker.Ready},
 			),
 			app.Div().Class("main").Body(
@@ -173,7 +174,7 @@ func (h *Home) Render() app.UI {
 				&LossChart{Losses: s.Losses, First: s.LossStart, Steps: s.Run.Settings.Steps},
 				&LogPanel{Lines: s.Log, Dropped: s.LogDropped},
 				&EvalPanel{Eval: s.Eval, CanEval: s.CanEval(), ClassNames: s.Dataset.Info.ClassNames, RunStep: s.Run.Step,
-					Training: s.Run.Phase == wasm.PhaseRunning},
+					Training: s.Run.Phase == protocol.PhaseRunning},
 				testImages, classify,
 				h.checkpointsPanel(),
 			),
@@ -217,7 +218,7 @@ func (n *Notices) Render() app.UI {
 	return app.Div().ID(NoticesID).Class("notices").Body(
 		app.Range(n.Items).Slice(func(i int) app.UI {
 			it := n.Items[i]
-			return app.Div().Class("notice", "notice-"+it.Where).DataSet("where", it.Where).Body(
+			return app.Div().Class("notice", "notice-"+string(it.Where)).DataSet("where", string(it.Where)).Body(
 				app.Span().Class("notice-text").Text(Sentence(it.Text)),
 				app.Button().Class("notice-dismiss").Title("Dismiss").Text("×").
 					OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionDismiss, i) }),

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -34,7 +34,7 @@ func (p *StatusPanel) Render() app.UI {
 	}
 	return app.Section().Class("panel", "status").Body(
 		app.Div().Class("phase-row").Body(
-			app.Span().ID(StatusPhaseID).Class("phase", "phase-"+phaseClass(r.Phase)).DataSet("phase", r.Phase).DataSet("run", r.ID).Text(phaseText(r)),
+			app.Span().ID(StatusPhaseID).Class("phase", "phase-"+phaseClass(r.Phase)).DataSet("phase", string(r.Phase)).DataSet("run", r.ID).Text(phaseText(r)),
 		),
 		app.Dl().Class("stats").Body(
 			stat("Step", app.Dd().ID(StatusStepID).DataSet("step", r.Step).Text(steps)),
@@ -57,11 +57,11 @@ func stat(label string, value app.UI) app.UI {
 	return app.Div().Class("stat").Body(app.Dt().Text(label), value)
 }
 
-func phaseClass(p string) string {
+func phaseClass(p protocol.Phase) string {
 	if p == "" {
 		return "idle"
 	}
-	return p
+	return string(p)
 }
 
 // phaseText says where the run is, with the worker's reason when it ended.
@@ -69,9 +69,9 @@ func phaseText(r RunView) string {
 	switch r.Phase {
 	case "":
 		return "No run yet"
-	case wasm.PhaseRunning:
+	case protocol.PhaseRunning:
 		return "Training"
-	case wasm.PhasePaused:
+	case protocol.PhasePaused:
 		if r.Reason != "" {
 			return "Paused: " + r.Reason
 		}
@@ -80,7 +80,7 @@ func phaseText(r RunView) string {
 	if r.Reason != "" {
 		return strings.ToUpper(r.Reason[:1]) + r.Reason[1:]
 	}
-	return strings.ToUpper(r.Phase[:1]) + r.Phase[1:]
+	return strings.ToUpper(string(r.Phase[:1])) + string(r.Phase[1:])
 }
 
 // LossChart draws the run's losses as an SVG line chart, raw and smoothed. The smoothing

@@ -3,7 +3,7 @@ package app
 import (
 	"fmt"
 
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -12,7 +12,7 @@ import (
 // The worker describes the presets (it has the engine), so the table appears once it is ready.
 type ModelPanel struct {
 	app.Compo
-	Preset wasm.PresetInfo
+	Preset protocol.PresetInfo
 	Ready  bool
 }
 

@@ -9,8 +9,8 @@ import (
 	_ "image/jpeg" // one's own picture may be a JPEG
 	"image/png"
 
+	"cifar10/nn/cifar"
 	"cifar10/nn/cifar/picture"
-	"cifar10/wasm"
 )
 
 // Pictures in the page: one's own picture made a 32x32 CIFAR-10 record for the worker to
@@ -46,7 +46,7 @@ func PictureRecord(name string, data []byte) ([]byte, error) {
 
 // RecordImage is a 32x32 record (CHW bytes) as an image.
 func RecordImage(rec []byte) *image.NRGBA {
-	const side, plane = wasm.ImageSide, wasm.ImageSide * wasm.ImageSide
+	const side, plane = cifar.Side, cifar.Side * cifar.Side
 	img := image.NewNRGBA(image.Rect(0, 0, side, side))
 	for i := range plane {
 		img.SetNRGBA(i%side, i/side, color.NRGBA{rec[i], rec[plane+i], rec[2*plane+i], 255})
@@ -57,7 +57,7 @@ func RecordImage(rec []byte) *image.NRGBA {
 // RecordPNG returns a record as a PNG data: URL, for an <img>. A record that is not 3,072
 // bytes gives "" (nothing is drawn).
 func RecordPNG(rec []byte) string {
-	if len(rec) != wasm.ImageBytes {
+	if len(rec) != cifar.ImageBytes {
 		return ""
 	}
 	var buf bytes.Buffer

@@ -5,14 +5,16 @@ import (
 	"slices"
 	"strconv"
 
+	"cifar10/nn/cifar"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // The evaluation view's predictions: a grid of test images with their true and predicted
 // labels (after each evaluation, or on demand), and "classify my own image", the article's
-// last step. The leader worker predicts (wasm/predict.go); the page draws.
+// last step. The leader worker predicts (wasm/protocol/predict.go); the page draws.
 
 // TestImagesPage is how many test images the grid shows at a time.
 const TestImagesPage = 24
@@ -21,7 +23,7 @@ const TestImagesPage = 24
 type PredictView struct {
 	// Tiles are the test images shown, with Page the answer they came in (nil before any).
 	Tiles []Tile
-	Page  *wasm.TestImages
+	Page  *protocol.TestImages
 	// Mistakes shows only misclassified test images.
 	Mistakes bool
 	// Back holds the starts of the pages shown before the current one, for Previous.
@@ -33,7 +35,7 @@ type PredictView struct {
 
 // Tile is one test image of the grid.
 type Tile struct {
-	wasm.TestImage
+	protocol.TestImage
 	Src string // PNG data: URL
 }
 
@@ -42,7 +44,7 @@ type ClassifyView struct {
 	Name    string
 	Src     string // the 32x32 record the model sees, as a PNG data: URL
 	Busy    bool   // sent, not answered yet
-	Result  *wasm.Classified
+	Result  *protocol.Classified
 	Problem string // why the last file chosen was not classified ("" when it was)
 }
 
@@ -74,7 +76,7 @@ func (s *Store) CanPredict() (bool, string) {
 
 // RequestTestImages asks for a page of test images from start, remembering the current page
 // for Previous when forward is true.
-func (s *Store) RequestTestImages(start int, mistakes, forward bool) wasm.Message {
+func (s *Store) RequestTestImages(start int, mistakes, forward bool) protocol.Message {
 	p := &s.Predict
 	if mistakes != p.Mistakes {
 		p.Back = nil
@@ -82,15 +84,15 @@ func (s *Store) RequestTestImages(start int, mistakes, forward bool) wasm.Messag
 		p.Back = append(p.Back, p.Page.Start)
 	}
 	p.Mistakes, p.Loading = mistakes, true
-	return wasm.Message{Type: wasm.TypeTestImages, Run: s.Run.ID,
-		TestImagesRequest: &wasm.TestImagesRequest{Start: start, Count: TestImagesPage, Mistakes: mistakes}}
+	return protocol.Message{Run: s.Run.ID,
+		Payload: protocol.TestImagesRequest{Start: start, Count: TestImagesPage, Mistakes: mistakes}}
 }
 
 // PreviousTestImages goes back one page, if there is one.
-func (s *Store) PreviousTestImages() (wasm.Message, bool) {
+func (s *Store) PreviousTestImages() (protocol.Message, bool) {
 	p := &s.Predict
 	if len(p.Back) == 0 {
-		return wasm.Message{}, false
+		return protocol.Message{}, false
 	}
 	start := p.Back[len(p.Back)-1]
 	p.Back = p.Back[:len(p.Back)-1]
@@ -99,7 +101,7 @@ func (s *Store) PreviousTestImages() (wasm.Message, bool) {
 
 // afterEval shows the test images of the weights just evaluated: the same page again, or
 // the first.
-func (s *Store) afterEval() *wasm.Message {
+func (s *Store) afterEval() *protocol.Message {
 	if ok, _ := s.CanPredict(); !ok {
 		return nil
 	}
@@ -112,7 +114,7 @@ func (s *Store) afterEval() *wasm.Message {
 }
 
 // testImages shows a page of test images; files[0] holds their pixels.
-func (s *Store) testImages(t wasm.TestImages, files [][]byte) {
+func (s *Store) testImages(t protocol.TestImages, files [][]byte) {
 	p := &s.Predict
 	p.Loading = false
 	if t.Mistakes != p.Mistakes {
@@ -125,8 +127,8 @@ func (s *Store) testImages(t wasm.TestImages, files [][]byte) {
 	p.Tiles = make([]Tile, 0, len(t.Images)) // a new slice: go-app compares the panel's fields
 	for i, im := range t.Images {
 		tile := Tile{TestImage: im}
-		if (i+1)*wasm.ImageBytes <= len(pixels) {
-			tile.Src = RecordPNG(pixels[i*wasm.ImageBytes : (i+1)*wasm.ImageBytes])
+		if (i+1)*cifar.ImageBytes <= len(pixels) {
+			tile.Src = RecordPNG(pixels[i*cifar.ImageBytes : (i+1)*cifar.ImageBytes])
 		}
 		p.Tiles = append(p.Tiles, tile)
 	}
@@ -145,13 +147,13 @@ func (s *Store) SetPicture(name string, record []byte, err error) {
 }
 
 // ClassifyPicture is the message sending one's own picture (a 32x32 record) to the worker.
-func (s *Store) ClassifyPicture(name string, record []byte) wasm.Message {
-	return wasm.Message{Type: wasm.TypeClassify, Run: s.Run.ID, Classify: &wasm.ClassifyRequest{Name: name},
-		Files: []wasm.FileRef{{Name: name, Size: len(record)}}}
+func (s *Store) ClassifyPicture(name string, record []byte) protocol.Message {
+	return protocol.Message{Run: s.Run.ID, Payload: protocol.ClassifyRequest{Name: name},
+		Files: []protocol.FileRef{{Name: name, Size: len(record)}}}
 }
 
 // classified shows the worker's answer for one's own picture.
-func (s *Store) classified(c wasm.Classified) {
+func (s *Store) classified(c protocol.Classified) {
 	v := &s.Predict.Classify
 	if c.Name != v.Name {
 		return // the answer for a picture chosen before the current one
@@ -333,28 +335,28 @@ func (p *ClassifyPanel) renderResult() app.UI {
 // predictHandlers are the prediction panels' actions.
 func (h *Home) predictHandlers() map[string]app.ActionHandler {
 	return map[string]app.ActionHandler{
-		actionTestShow: h.onTestImages(func() (wasm.Message, bool) {
+		actionTestShow: h.onTestImages(func() (protocol.Message, bool) {
 			start := 0
 			if p := h.store.Predict.Page; p != nil {
 				start = p.Start
 			}
 			return h.store.RequestTestImages(start, h.store.Predict.Mistakes, false), true
 		}),
-		actionTestNext: h.onTestImages(func() (wasm.Message, bool) {
+		actionTestNext: h.onTestImages(func() (protocol.Message, bool) {
 			p := h.store.Predict.Page
 			if p == nil || p.Next >= p.Total {
-				return wasm.Message{}, false
+				return protocol.Message{}, false
 			}
 			return h.store.RequestTestImages(p.Next, h.store.Predict.Mistakes, true), true
 		}),
-		actionTestPrev:     h.onTestImages(func() (wasm.Message, bool) { return h.store.PreviousTestImages() }),
+		actionTestPrev:     h.onTestImages(func() (protocol.Message, bool) { return h.store.PreviousTestImages() }),
 		actionTestMistakes: h.onMistakes,
 		actionClassify:     h.onClassify,
 	}
 }
 
 // onTestImages sends the request next makes, when there are weights.
-func (h *Home) onTestImages(next func() (wasm.Message, bool)) app.ActionHandler {
+func (h *Home) onTestImages(next func() (protocol.Message, bool)) app.ActionHandler {
 	return func(ctx app.Context, a app.Action) {
 		if ok, _ := h.store.CanPredict(); !ok {
 			return
@@ -392,7 +394,7 @@ func (h *Home) onClassify(ctx app.Context, a app.Action) {
 			if err == nil {
 				if err := h.port.Send(h.store.ClassifyPicture(name, record), record); err != nil {
 					h.store.Predict.Classify.Busy = false
-					h.store.notify(wasm.WherePredict, err.Error())
+					h.store.notify(protocol.WherePredict, err.Error())
 				}
 			}
 		})

@@ -13,8 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"cifar10/nn/cifar/picture"
+	"cifar10/nn/cifar"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -30,15 +31,12 @@ func encodePNG(t *testing.T, img image.Image) []byte {
 
 // pixel returns a record's (r, g, b) at x, y.
 func pixel(rec []byte, x, y int) [3]byte {
-	const side = wasm.ImageSide
+	const side = cifar.Side
 	i := y*side + x
 	return [3]byte{rec[i], rec[side*side+i], rec[2*side*side+i]}
 }
 
 func TestPictureRecord(t *testing.T) {
-	if picture.Side != wasm.ImageSide || picture.Bytes != wasm.ImageBytes {
-		t.Fatalf("picture makes %dx%d records (%d bytes), the worker takes %dx%d (%d)", picture.Side, picture.Side, picture.Bytes, wasm.ImageSide, wasm.ImageSide, wasm.ImageBytes)
-	}
 	// A wide picture: a blue central square between red bands, which the crop removes.
 	wide := image.NewNRGBA(image.Rect(0, 0, 96, 64))
 	for y := range 64 {
@@ -101,7 +99,7 @@ func TestPictureRecord(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || len(rec) != wasm.ImageBytes {
+		if err != nil || len(rec) != cifar.ImageBytes {
 			t.Errorf("%s: %d bytes, %v", tc.name, len(rec), err)
 			continue
 		}
@@ -112,7 +110,7 @@ func TestPictureRecord(t *testing.T) {
 }
 
 func TestRecordPNG(t *testing.T) {
-	rec := make([]byte, wasm.ImageBytes)
+	rec := make([]byte, cifar.ImageBytes)
 	for i := range rec {
 		rec[i] = byte(i * 7)
 	}
@@ -142,25 +140,25 @@ func TestRanked(t *testing.T) {
 
 // pausedStore is a store with the dataset loaded and a paused run.
 func pausedStore(t *testing.T) *Store {
-	s := readyStore(t, wasm.DefaultSettings(), false)
+	s := readyStore(t, protocol.DefaultSettings(), false)
 	s.StartRun()
-	s.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhasePaused, Step: 5}}})
+	s.Apply(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.RunState{Phase: protocol.PhasePaused, Step: 5}}})
 	return s
 }
 
 // page is the worker's answer with images at the given indices, labels and predictions.
 func page(start, next int, mistakes bool, idx, labels, preds []int) wasm.Inbound {
-	t := &wasm.TestImages{Step: 5, Start: start, Next: next, Total: 100, Mistakes: mistakes}
+	t := &protocol.TestImages{Step: 5, Start: start, Next: next, Total: 100, Mistakes: mistakes}
 	for i := range idx {
-		t.Images = append(t.Images, wasm.TestImage{Index: idx[i], Label: labels[i], Pred: preds[i], Prob: 0.5})
+		t.Images = append(t.Images, protocol.TestImage{Index: idx[i], Label: labels[i], Pred: preds[i], Prob: 0.5})
 	}
-	m := wasm.Message{Type: wasm.TypePredictions, Run: 1, Predictions: t,
-		Files: []wasm.FileRef{{Name: "pixels", Size: len(idx) * wasm.ImageBytes}}}
-	return wasm.Inbound{Msg: m, Files: [][]byte{make([]byte, len(idx)*wasm.ImageBytes)}}
+	m := protocol.Message{Run: 1, Payload: *t,
+		Files: []protocol.FileRef{{Name: "pixels", Size: len(idx) * cifar.ImageBytes}}}
+	return wasm.Inbound{Msg: m, Files: [][]byte{make([]byte, len(idx)*cifar.ImageBytes)}}
 }
 
 func TestStorePredictions(t *testing.T) {
-	s := NewStore(wasm.DefaultSettings(), false, nil)
+	s := NewStore(protocol.DefaultSettings(), false, nil)
 	if ok, why := s.CanPredict(); ok || why == "" {
 		t.Errorf("a store without weights can predict (%q)", why)
 	}
@@ -169,8 +167,8 @@ func TestStorePredictions(t *testing.T) {
 		t.Fatalf("a paused run cannot predict: %s", why)
 	}
 	// An evaluation's result asks for the first page of test images.
-	reply := s.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeEvalResult, Run: 1, EvalResult: &wasm.EvalResult{Step: 5, Correct: 1, Total: 100}}})
-	if reply == nil || reply.Type != wasm.TypeTestImages || *reply.TestImagesRequest != (wasm.TestImagesRequest{Start: 0, Count: TestImagesPage}) || !s.Predict.Loading {
+	reply := s.Apply(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.EvalResult{Step: 5, Correct: 1, Total: 100}}})
+	if reply == nil || reply.Payload != (protocol.TestImagesRequest{Start: 0, Count: TestImagesPage}) || !s.Predict.Loading {
 		t.Fatalf("after an evaluation the store asks %+v", reply)
 	}
 	s.Apply(page(0, 3, false, []int{0, 1, 2}, []int{0, 1, 2}, []int{0, 2, 2}))
@@ -180,13 +178,13 @@ func TestStorePredictions(t *testing.T) {
 	}
 	// Next remembers the page for Previous; the mistakes toggle starts over.
 	next := s.RequestTestImages(p.Page.Next, false, true)
-	if next.TestImagesRequest.Start != 3 || !slices.Equal(s.Predict.Back, []int{0}) {
-		t.Errorf("next %+v, back %v", next.TestImagesRequest, s.Predict.Back)
+	if next.Payload.(protocol.TestImagesRequest).Start != 3 || !slices.Equal(s.Predict.Back, []int{0}) {
+		t.Errorf("next %+v, back %v", next.Payload, s.Predict.Back)
 	}
 	s.Apply(page(3, 6, false, []int{3, 4, 5}, []int{0, 0, 0}, []int{0, 0, 0}))
 	prev, ok := s.PreviousTestImages()
-	if !ok || prev.TestImagesRequest.Start != 0 || len(s.Predict.Back) != 0 {
-		t.Errorf("previous %+v %v, back %v", prev.TestImagesRequest, ok, s.Predict.Back)
+	if !ok || prev.Payload.(protocol.TestImagesRequest).Start != 0 || len(s.Predict.Back) != 0 {
+		t.Errorf("previous %+v %v, back %v", prev.Payload, ok, s.Predict.Back)
 	}
 	if _, ok := s.PreviousTestImages(); ok {
 		t.Error("previous from the first page")
@@ -194,8 +192,8 @@ func TestStorePredictions(t *testing.T) {
 	s.Apply(page(0, 3, false, []int{0, 1, 2}, []int{0, 1, 2}, []int{0, 2, 2}))
 	s.RequestTestImages(3, false, true)
 	m := s.RequestTestImages(0, true, false)
-	if !m.TestImagesRequest.Mistakes || len(s.Predict.Back) != 0 || !s.Predict.Mistakes {
-		t.Errorf("mistakes only: %+v, back %v", m.TestImagesRequest, s.Predict.Back)
+	if !m.Payload.(protocol.TestImagesRequest).Mistakes || len(s.Predict.Back) != 0 || !s.Predict.Mistakes {
+		t.Errorf("mistakes only: %+v, back %v", m.Payload, s.Predict.Back)
 	}
 	s.Apply(page(0, 3, false, []int{0}, []int{0}, []int{0})) // answers the request before the toggle
 	if s.Predict.Page.Mistakes {
@@ -207,19 +205,19 @@ func TestStorePredictions(t *testing.T) {
 	}
 	// A failed request ends the wait.
 	s.RequestTestImages(40, true, true)
-	s.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeError, Run: 1, Error: &wasm.Failure{Where: wasm.WherePredict, Message: "no"}}})
+	s.Apply(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.Failure{Where: protocol.WherePredict, Message: "no"}}})
 	if s.Predict.Loading {
 		t.Error("still loading after an error")
 	}
 
 	// One's own picture: a file that is not one changes nothing but the message.
-	rec := make([]byte, wasm.ImageBytes)
+	rec := make([]byte, cifar.ImageBytes)
 	s.SetPicture("cat.png", rec, nil)
 	msg := s.ClassifyPicture("cat.png", rec)
 	if err := msg.Validate(); err != nil || !s.Predict.Classify.Busy {
 		t.Fatalf("classify message %+v: %v", msg, err)
 	}
-	s.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeClassified, Run: 1, Classified: &wasm.Classified{Name: "cat.png", Step: 5, Probs: []float32{0.2, 0.7, 0.1}}}})
+	s.Apply(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.Classified{Name: "cat.png", Step: 5, Probs: []float32{0.2, 0.7, 0.1}}}})
 	c := s.Predict.Classify
 	if c.Busy || c.Result == nil || c.Result.Probs[1] != 0.7 {
 		t.Fatalf("classified: %+v", c)
@@ -231,7 +229,7 @@ func TestStorePredictions(t *testing.T) {
 		t.Errorf("after a text file: %+v", c)
 	}
 	// A new run drops the old weights' predictions.
-	s.Run.Phase = wasm.PhaseStopped
+	s.Run.Phase = protocol.PhaseStopped
 	s.StartRun()
 	if s.Predict.Page != nil || s.Predict.Classify.Result != nil || !s.Predict.Mistakes {
 		t.Errorf("after a new run: %+v", s.Predict)
@@ -240,7 +238,7 @@ func TestStorePredictions(t *testing.T) {
 
 func TestConfusionRender(t *testing.T) {
 	conf := [][]int{{5, 1, 0}, {2, 3, 1}, {0, 0, 8}}
-	r := &wasm.EvalResult{Step: 5, Correct: 16, Total: 20, Precision: 0.8, Confusion: conf}
+	r := &protocol.EvalResult{Step: 5, Correct: 16, Total: 20, Precision: 0.8, Confusion: conf}
 	html := app.HTMLString(&EvalPanel{Eval: EvalView{Result: r}, CanEval: true, ClassNames: []string{"cat", "dog", "ship"}})
 	if !strings.Contains(html, `id="`+EvalConfusionID+`"`) {
 		t.Fatalf("no confusion matrix in %s", html)
@@ -295,7 +293,7 @@ func TestPredictPanelsRender(t *testing.T) {
 	if !disabled(input) || !strings.Contains(none, "Train a few steps first.") {
 		t.Errorf("without weights: %s", none)
 	}
-	res := &wasm.Classified{Name: "cat.png", Step: 5, Probs: []float32{0.2, 0.7, 0.1}}
+	res := &protocol.Classified{Name: "cat.png", Step: 5, Probs: []float32{0.2, 0.7, 0.1}}
 	html = app.HTMLString(&ClassifyPanel{View: ClassifyView{Name: "cat.png", Src: "data:x", Result: res}, ClassNames: []string{"a", "b", "c"}, CanPredict: true})
 	table := regexp.MustCompile(`<table[^>]*id="` + ClassifyResultID + `"[^>]*>`).FindString(html)
 	rows := regexp.MustCompile(`<tr[^>]*class="classify-row"[^>]*>`).FindAllString(html, -1)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -28,17 +28,17 @@ func disabled(tag string) bool {
 
 func TestControlsButtons(t *testing.T) {
 	tests := []struct {
-		phase    string
+		phase    protocol.Phase
 		canStart bool
 		enabled  []string
 	}{
 		{"", true, []string{TrainStartID}},
-		{wasm.PhaseRunning, false, []string{TrainPauseID, TrainStopID}},
-		{wasm.PhasePaused, false, []string{TrainResumeID, TrainStopID}},
-		{wasm.PhaseFinished, true, []string{TrainStartID}},
+		{protocol.PhaseRunning, false, []string{TrainPauseID, TrainStopID}},
+		{protocol.PhasePaused, false, []string{TrainResumeID, TrainStopID}},
+		{protocol.PhaseFinished, true, []string{TrainStartID}},
 	}
 	for _, tc := range tests {
-		html := app.HTMLString(&Controls{Settings: wasm.DefaultSettings(), Presets: []string{"cifar10"}, Phase: tc.phase, CanStart: tc.canStart})
+		html := app.HTMLString(&Controls{Settings: protocol.DefaultSettings(), Presets: []string{"cifar10"}, Phase: tc.phase, CanStart: tc.canStart})
 		for _, id := range []string{TrainStartID, TrainPauseID, TrainResumeID, TrainStopID} {
 			want := false
 			for _, e := range tc.enabled {
@@ -74,7 +74,7 @@ func TestPrerender(t *testing.T) {
 
 func TestEvalPanelPrecision(t *testing.T) {
 	html := app.HTMLString(&EvalPanel{CanEval: true, ClassNames: []string{"a", "b"}, Eval: EvalView{
-		Result: &wasm.EvalResult{Step: 20, Correct: 3, Total: 4, Precision: 0.75, Confusion: [][]int{{2, 0}, {1, 1}}},
+		Result: &protocol.EvalResult{Step: 20, Correct: 3, Total: 4, Precision: 0.75, Confusion: [][]int{{2, 0}, {1, 1}}},
 	}})
 	for _, want := range []string{"precision: 0.7500", `data-correct="3"`, `data-total="4"`, "100.0%", "50.0%"} {
 		if !strings.Contains(html, want) {
@@ -99,7 +99,7 @@ func TestLossChartData(t *testing.T) {
 // TestStatusWait: the share of the steps spent waiting for the slowest worker shows only for
 // a run shared by several workers (a worker alone never waits).
 func TestStatusWait(t *testing.T) {
-	run := RunView{Phase: wasm.PhaseRunning, Step: 20, Speed: 300, SecBatch: 0.4, Examples: 2560, Seconds: 8}
+	run := RunView{Phase: protocol.PhaseRunning, Step: 20, Speed: 300, SecBatch: 0.4, Examples: 2560, Seconds: 8}
 	if html := app.HTMLString(&StatusPanel{Run: run}); strings.Contains(html, StatusWaitID) {
 		t.Errorf("one worker's status shows a wait: %s", html)
 	}

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // Query keys of the settings. The page's URL carries them, so a run can be shared and
@@ -32,8 +32,8 @@ var settingKeys = []string{QueryPreset, QuerySteps, QueryBatch, QueryLR, QuerySe
 // not parse or is out of range is ignored with a note saying so (the page shows the notes),
 // never silently replaced. lrSet tells whether the query chose the learning rate; if not, the
 // preset's default applies once the worker has listed the presets.
-func ParseQuery(q url.Values) (s wasm.Settings, lrSet bool, notes []string) {
-	s = wasm.DefaultSettings()
+func ParseQuery(q url.Values) (s protocol.Settings, lrSet bool, notes []string) {
+	s = protocol.DefaultSettings()
 	for _, key := range settingKeys {
 		v := q.Get(key)
 		if v == "" {
@@ -50,7 +50,7 @@ func ParseQuery(q url.Values) (s wasm.Settings, lrSet bool, notes []string) {
 
 // ParseSetting sets one setting from its text, or says what was expected. The controls and
 // the address use it alike, so a value typed in a field is also valid in a shared link.
-func ParseSetting(s *wasm.Settings, key, text string) error {
+func ParseSetting(s *protocol.Settings, key, text string) error {
 	integer := func(dst *int, lo, hi int, meaning string) error {
 		n, err := strconv.Atoi(text)
 		if err != nil || n < lo || n > hi {
@@ -68,19 +68,19 @@ func ParseSetting(s *wasm.Settings, key, text string) error {
 		}
 		s.Preset = text
 	case QuerySteps:
-		return integer(&s.Steps, 1, wasm.MaxSteps, "a whole number of steps")
+		return integer(&s.Steps, 1, protocol.MaxSteps, "a whole number of steps")
 	case QueryBatch:
-		return integer(&s.Batch, 1, wasm.MaxBatch, "a batch size")
+		return integer(&s.Batch, 1, protocol.MaxBatch, "a batch size")
 	case QuerySaveEvery:
-		return integer(&s.SaveEvery, 0, wasm.MaxSteps, "a number of steps (0: never)")
+		return integer(&s.SaveEvery, 0, protocol.MaxSteps, "a number of steps (0: never)")
 	case QueryKeep:
-		return integer(&s.Keep, 1, wasm.MaxKeep, "a number of checkpoints")
+		return integer(&s.Keep, 1, protocol.MaxKeep, "a number of checkpoints")
 	case QueryWorkers:
 		if text == WorkersAuto {
 			s.Workers = 0
 			return nil
 		}
-		return integer(&s.Workers, 1, wasm.MaxWorkers, `"auto" or a number of workers`)
+		return integer(&s.Workers, 1, protocol.MaxWorkers, `"auto" or a number of workers`)
 	case QueryLR:
 		lr, err := ParseLR(text)
 		if err != nil {
@@ -110,7 +110,7 @@ func ParseLR(v string) (float64, error) {
 
 // Query writes every setting into a URL query, in a fixed order of keys (url.Values.Encode
 // sorts them), so equal settings give equal links.
-func Query(s wasm.Settings) url.Values {
+func Query(s protocol.Settings) url.Values {
 	return url.Values{
 		QueryPreset:    {s.Preset},
 		QuerySteps:     {strconv.Itoa(s.Steps)},

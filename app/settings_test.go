@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 func TestParseQueryDefaults(t *testing.T) {
 	s, lrSet, notes := ParseQuery(url.Values{})
-	if s != wasm.DefaultSettings() || lrSet || len(notes) != 0 {
+	if s != protocol.DefaultSettings() || lrSet || len(notes) != 0 {
 		t.Errorf("empty query: %+v %v %v", s, lrSet, notes)
 	}
 	if s.Steps != 1000 || s.Batch != 128 || s.LR != 1e-3 || s.Preset != "cifar10" || s.SaveEvery != 10 || s.Keep != 5 {
@@ -21,7 +21,7 @@ func TestParseQueryDefaults(t *testing.T) {
 func TestParseQuery(t *testing.T) {
 	q, _ := url.ParseQuery("preset=cs231n&steps=20&batch=16&lr=1e-2&seed=18446744073709551615&save_every=0&keep=3&workers=3")
 	s, lrSet, notes := ParseQuery(q)
-	want := wasm.Settings{Preset: "cs231n", Steps: 20, Batch: 16, LR: 0.01, Seed: 18446744073709551615, SaveEvery: 0, Keep: 3, Workers: 3}
+	want := protocol.Settings{Preset: "cs231n", Steps: 20, Batch: 16, LR: 0.01, Seed: 18446744073709551615, SaveEvery: 0, Keep: 3, Workers: 3}
 	if s != want || !lrSet || len(notes) != 0 {
 		t.Errorf("got %+v lrSet %v notes %v", s, lrSet, notes)
 	}
@@ -35,7 +35,7 @@ func TestParseQuery(t *testing.T) {
 func TestParseQueryBadValues(t *testing.T) {
 	q, _ := url.ParseQuery("steps=abc&batch=0&lr=-1&seed=-3&keep=99999&preset=../x&save_every=1.5&workers=17")
 	s, lrSet, notes := ParseQuery(q)
-	if s != wasm.DefaultSettings() || lrSet {
+	if s != protocol.DefaultSettings() || lrSet {
 		t.Errorf("bad values changed the settings: %+v", s)
 	}
 	if len(notes) != 8 {
@@ -50,7 +50,7 @@ func TestParseQueryBadValues(t *testing.T) {
 }
 
 func TestParseSetting(t *testing.T) {
-	s := wasm.DefaultSettings()
+	s := protocol.DefaultSettings()
 	if err := ParseSetting(&s, QueryLR, "0.0005"); err != nil || s.LR != 0.0005 {
 		t.Errorf("lr: %v %v", err, s.LR)
 	}
@@ -68,7 +68,7 @@ func TestParseSetting(t *testing.T) {
 // TestWorkersSetting: "auto" (the default, written as such in links) is one worker per core up
 // to the maximum, and one without shared memory; a number is taken as it is.
 func TestWorkersSetting(t *testing.T) {
-	s := wasm.DefaultSettings()
+	s := protocol.DefaultSettings()
 	if Query(s).Get(QueryWorkers) != WorkersAuto {
 		t.Errorf("default workers read %q", Query(s).Get(QueryWorkers))
 	}
@@ -76,7 +76,7 @@ func TestWorkersSetting(t *testing.T) {
 		workers, cores int
 		shared         bool
 		want           int
-	}{{0, 4, true, 4}, {0, 64, true, wasm.MaxWorkers}, {0, 4, false, 1}, {3, 2, true, 3}, {3, 2, false, 1}} {
+	}{{0, 4, true, 4}, {0, 64, true, protocol.MaxWorkers}, {0, 4, false, 1}, {3, 2, true, 3}, {3, 2, false, 1}} {
 		s.Workers = c.workers
 		if got := WantWorkers(s, c.cores, c.shared); got != c.want {
 			t.Errorf("workers %d on %d cores (shared %v): %d, want %d", c.workers, c.cores, c.shared, got, c.want)

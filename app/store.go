@@ -4,13 +4,14 @@ import (
 	"fmt"
 
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // Store is everything the page knows, updated from the worker's messages and the user's
 // commands. It is plain data with no browser calls, so its logic is tested natively; Home owns
 // one and hands each panel the part it draws.
 type Store struct {
-	Settings wasm.Settings
+	Settings protocol.Settings
 	// LRSet is true once the learning rate was chosen (in the address or the controls);
 	// until then a preset's default applies.
 	LRSet   bool
@@ -43,7 +44,7 @@ const MaxLogLines = 1000
 type WorkerView struct {
 	Ready   bool
 	Failed  bool
-	Presets []wasm.PresetInfo
+	Presets []protocol.PresetInfo
 	Kernel  string
 }
 
@@ -58,16 +59,16 @@ const (
 // DatasetView is the dataset panel's data.
 type DatasetView struct {
 	Phase    string
-	Progress wasm.DatasetProgress
-	Info     wasm.DatasetInfo // when ready
-	Error    string           // when failed
+	Progress protocol.DatasetProgress
+	Info     protocol.DatasetInfo // when ready
+	Error    string               // when failed
 }
 
 // RunView is the current run as the status line shows it. Phase is "" before the first run.
 type RunView struct {
 	ID       int
-	Settings wasm.Settings // the run's own settings (the controls may have moved on)
-	Phase    string
+	Settings protocol.Settings // the run's own settings (the controls may have moved on)
+	Phase    protocol.Phase
 	Reason   string
 	Step     int // steps done
 	Loss     float32
@@ -81,12 +82,12 @@ type RunView struct {
 
 // Active reports whether the run is going or paused (it holds the worker).
 func (r RunView) Active() bool {
-	return r.Phase == wasm.PhaseRunning || r.Phase == wasm.PhasePaused
+	return r.Phase == protocol.PhaseRunning || r.Phase == protocol.PhasePaused
 }
 
 // ETA is the time left at the recent speed, in seconds, or -1 when unknown.
 func (r RunView) ETA() float64 {
-	if r.Phase != wasm.PhaseRunning || r.SecBatch <= 0 {
+	if r.Phase != protocol.PhaseRunning || r.SecBatch <= 0 {
 		return -1
 	}
 	return float64(r.Settings.Steps-r.Step) * r.SecBatch
@@ -97,25 +98,29 @@ type EvalView struct {
 	Running bool
 	Done    int
 	Total   int
-	Result  *wasm.EvalResult
+	Result  *protocol.EvalResult
 }
 
 // Notice is one message for the user.
 type Notice struct {
-	Where string // wasm.Where* or "settings"
+	Where protocol.Where // a protocol.Where* or whereSettings
 	Text  string
 }
 
+// whereSettings places a notice about the settings in the page's address, which only the page
+// makes.
+const whereSettings protocol.Where = "settings"
+
 // NewStore starts from the settings in the page's address.
-func NewStore(s wasm.Settings, lrSet bool, notes []string) *Store {
+func NewStore(s protocol.Settings, lrSet bool, notes []string) *Store {
 	st := &Store{Settings: s, LRSet: lrSet, Dataset: DatasetView{Phase: DatasetWaiting}}
 	for _, n := range notes {
-		st.notify("settings", n)
+		st.notify(whereSettings, n)
 	}
 	return st
 }
 
-func (s *Store) notify(where, text string) {
+func (s *Store) notify(where protocol.Where, text string) {
 	s.Messages = append(s.Messages, Notice{Where: where, Text: text})
 	if len(s.Messages) > 20 {
 		s.Messages = s.Messages[len(s.Messages)-20:]
@@ -130,13 +135,13 @@ func (s *Store) Dismiss(i int) {
 }
 
 // Preset returns the info of the named preset, if the worker listed it.
-func (s *Store) Preset(name string) (wasm.PresetInfo, bool) {
+func (s *Store) Preset(name string) (protocol.PresetInfo, bool) {
 	for _, p := range s.Worker.Presets {
 		if p.Name == name {
 			return p, true
 		}
 	}
-	return wasm.PresetInfo{}, false
+	return protocol.PresetInfo{}, false
 }
 
 // CanStart reports whether Start may be pressed, and if not, why.
@@ -173,7 +178,7 @@ func (s *Store) CanEval() bool {
 
 // SetSettings applies settings chosen in the controls. Changing the preset without choosing
 // a learning rate brings the new preset's default rate.
-func (s *Store) SetSettings(n wasm.Settings, lrChosen bool) {
+func (s *Store) SetSettings(n protocol.Settings, lrChosen bool) {
 	if lrChosen {
 		s.LRSet = true
 	}
@@ -187,97 +192,96 @@ func (s *Store) SetSettings(n wasm.Settings, lrChosen bool) {
 }
 
 // StartRun begins a new run with the current settings and returns the command for the worker.
-func (s *Store) StartRun() wasm.Message {
+func (s *Store) StartRun() protocol.Message {
 	id := s.Run.ID + 1
 	set := s.Settings
-	s.Run = RunView{ID: id, Settings: set, Phase: wasm.PhaseRunning}
+	s.Run = RunView{ID: id, Settings: set, Phase: protocol.PhaseRunning}
 	s.Losses, s.LossStart = make([]float32, 0, min(set.Steps, 1<<16)), 0
 	s.Log, s.LogDropped = nil, 0
 	s.Eval = EvalView{}
 	s.resetPredictions()
-	return wasm.Message{Type: wasm.TypeStart, Run: id, Settings: &set}
+	return protocol.Message{Run: id, Payload: protocol.Start{Settings: set}}
 }
 
 // Command returns a pause, resume, stop or eval command for the current run.
-func (s *Store) Command(typ string) wasm.Message {
-	if typ == wasm.TypeEval {
+func (s *Store) Command(cmd protocol.Payload) protocol.Message {
+	if cmd.Kind() == protocol.KindEval {
 		s.Eval = EvalView{Running: true, Total: s.Dataset.Info.Test, Result: s.Eval.Result}
 	}
-	return wasm.Message{Type: typ, Run: s.Run.ID}
+	return protocol.Message{Run: s.Run.ID, Payload: cmd}
 }
 
 // Apply folds one message (or receive error) from the worker into the store. It returns the
 // command to send back, if any: the dataset request once the worker is ready.
-func (s *Store) Apply(in wasm.Inbound) *wasm.Message {
+func (s *Store) Apply(in wasm.Inbound) *protocol.Message {
 	if in.Err != nil {
-		where := wasm.WhereProtocol
+		where := protocol.WhereProtocol
 		if in.Fatal {
-			where = wasm.WhereWorker
+			where = protocol.WhereWorker
 		}
-		s.failure(wasm.Failure{Where: where, Message: in.Err.Error()})
+		s.failure(protocol.Failure{Where: where, Message: in.Err.Error()})
 		return nil
 	}
 	m := in.Msg
 	if m.Run != 0 && m.Run != s.Run.ID && !s.adoptRestored(m) {
 		return nil // a report of a run the page has replaced
 	}
-	switch m.Type {
-	case wasm.TypeReady:
-		return s.ready(*m.Ready)
-	case wasm.TypeDatasetProgress:
+	switch p := m.Payload.(type) {
+	case protocol.Ready:
+		return s.ready(p)
+	case protocol.DatasetProgress:
 		s.Dataset.Phase = DatasetLoading
-		s.Dataset.Progress = *m.DatasetProgress
-	case wasm.TypeDataset:
-		s.Dataset.Phase, s.Dataset.Info, s.Dataset.Error = DatasetReady, *m.Dataset, ""
-		if m.Dataset.Warning != "" {
-			s.notify(wasm.WhereDataset, m.Dataset.Warning)
+		s.Dataset.Progress = p
+	case protocol.DatasetInfo:
+		s.Dataset.Phase, s.Dataset.Info, s.Dataset.Error = DatasetReady, p, ""
+		if p.Warning != "" {
+			s.notify(protocol.WhereDataset, p.Warning)
 		}
-	case wasm.TypeState:
-		s.state(*m.State)
-	case wasm.TypeProgress:
-		s.progress(*m.Progress)
-	case wasm.TypeLog:
-		s.addLog(m.Log.Text)
-	case wasm.TypeEvalProgress:
-		s.Eval.Running, s.Eval.Done, s.Eval.Total = true, m.EvalProgress.Done, m.EvalProgress.Total
-	case wasm.TypeEvalResult:
-		r := *m.EvalResult
-		s.Eval = EvalView{Done: r.Total, Total: r.Total, Result: &r}
+	case protocol.RunState:
+		s.state(p)
+	case protocol.Progress:
+		s.progress(p)
+	case protocol.LogLine:
+		s.addLog(p.Text)
+	case protocol.EvalProgress:
+		s.Eval.Running, s.Eval.Done, s.Eval.Total = true, p.Done, p.Total
+	case protocol.EvalResult:
+		s.Eval = EvalView{Done: p.Total, Total: p.Total, Result: &p}
 		return s.afterEval() // the test images, predicted by the weights just evaluated
-	case wasm.TypePredictions:
-		s.testImages(*m.Predictions, in.Files)
-	case wasm.TypeClassified:
-		s.classified(*m.Classified)
-	case wasm.TypeCheckpoint:
-		s.checkpointSaved(*m.Checkpoint)
-	case wasm.TypeError:
-		if m.Error.Where == wasm.WhereCheckpoint {
+	case protocol.TestImages:
+		s.testImages(p, in.Files)
+	case protocol.Classified:
+		s.classified(p)
+	case protocol.CheckpointSaved:
+		s.checkpointSaved(p)
+	case protocol.Failure:
+		if p.Where == protocol.WhereCheckpoint {
 			s.checkpointFailed(m.Run)
 		}
-		s.failure(*m.Error)
+		s.failure(p)
 	}
 	return nil
 }
 
-func (s *Store) ready(r wasm.Ready) *wasm.Message {
+func (s *Store) ready(r protocol.Ready) *protocol.Message {
 	s.Worker = WorkerView{Ready: true, Presets: r.Presets, Kernel: r.Kernel}
 	if p, ok := s.Preset(s.Settings.Preset); ok && !s.LRSet {
 		s.Settings.LR = p.LR
 	} else if !ok {
-		s.notify("settings", fmt.Sprintf("there is no preset %q; choose one of the list", s.Settings.Preset))
+		s.notify(whereSettings, fmt.Sprintf("there is no preset %q; choose one of the list", s.Settings.Preset))
 	}
 	s.Dataset.Phase = DatasetLoading
-	return &wasm.Message{Type: wasm.TypeLoad, Load: &wasm.LoadRequest{}}
+	return &protocol.Message{Payload: protocol.Load{}}
 }
 
-func (s *Store) state(st wasm.RunState) {
+func (s *Store) state(st protocol.RunState) {
 	s.Run.Phase, s.Run.Step, s.Run.Reason = st.Phase, st.Step, st.Reason
 	if s.lost != nil {
 		s.lostStep()
 	}
 }
 
-func (s *Store) progress(p wasm.Progress) {
+func (s *Store) progress(p protocol.Progress) {
 	if p.FirstStep == s.LossStart+len(s.Losses) {
 		s.Losses = append(s.Losses, p.Losses...)
 	}
@@ -301,19 +305,19 @@ func (s *Store) addLog(line string) {
 	}
 }
 
-func (s *Store) failure(f wasm.Failure) {
+func (s *Store) failure(f protocol.Failure) {
 	switch f.Where {
-	case wasm.WhereDataset:
+	case protocol.WhereDataset:
 		s.Dataset.Phase, s.Dataset.Error = DatasetFailed, f.Message
-	case wasm.WhereEval:
+	case protocol.WhereEval:
 		s.Eval.Running = false
-	case wasm.WherePredict:
+	case protocol.WherePredict:
 		s.Predict.Loading, s.Predict.Classify.Busy = false, false
-	case wasm.WhereWorker:
+	case protocol.WhereWorker:
 		s.Worker.Failed = true
 		s.Eval.Running = false
 		if s.Run.Active() {
-			s.Run.Phase, s.Run.Reason = wasm.PhaseFailed, "the worker stopped"
+			s.Run.Phase, s.Run.Reason = protocol.PhaseFailed, "the worker stopped"
 		}
 	}
 	s.notify(f.Where, f.Message)

@@ -6,27 +6,28 @@ import (
 	"testing"
 
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 func readyMsg() wasm.Inbound {
-	return wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeReady, Ready: &wasm.Ready{Kernel: "generic", Presets: []wasm.PresetInfo{
+	return wasm.Inbound{Msg: protocol.Message{Payload: protocol.Ready{Kernel: "generic", Presets: []protocol.PresetInfo{
 		{Name: "cifar10", LR: 1e-3, NumParams: 1068298}, {Name: "cs231n", LR: 0.01},
 	}}}}
 }
 
 // readyStore is a store whose worker is ready and dataset loaded.
-func readyStore(t *testing.T, s wasm.Settings, lrSet bool) *Store {
+func readyStore(t *testing.T, s protocol.Settings, lrSet bool) *Store {
 	st := NewStore(s, lrSet, nil)
 	reply := st.Apply(readyMsg())
-	if reply == nil || reply.Type != wasm.TypeLoad || reply.Load.Reload {
+	if reply == nil || reply.Payload != (protocol.Load{}) {
 		t.Fatalf("ready should ask for the dataset, got %+v", reply)
 	}
-	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeDataset, Dataset: &wasm.DatasetInfo{Train: 1000, Test: 500}}})
+	st.Apply(wasm.Inbound{Msg: protocol.Message{Payload: protocol.DatasetInfo{Train: 1000, Test: 500}}})
 	return st
 }
 
 func TestStoreReadyAppliesPresetLR(t *testing.T) {
-	s := wasm.DefaultSettings()
+	s := protocol.DefaultSettings()
 	s.Preset = "cs231n"
 	if st := readyStore(t, s, false); st.Settings.LR != 0.01 {
 		t.Errorf("the preset's default rate was not applied: %v", st.Settings.LR)
@@ -43,28 +44,28 @@ func TestStoreReadyAppliesPresetLR(t *testing.T) {
 }
 
 func TestStoreRun(t *testing.T) {
-	st := NewStore(wasm.DefaultSettings(), false, nil)
+	st := NewStore(protocol.DefaultSettings(), false, nil)
 	if ok, why := st.CanStart(); ok || why != "the worker is starting" {
 		t.Errorf("before ready: %v %q", ok, why)
 	}
-	st = readyStore(t, wasm.DefaultSettings(), false)
+	st = readyStore(t, protocol.DefaultSettings(), false)
 	if ok, _ := st.CanStart(); !ok || st.CanEval() {
 		t.Fatalf("ready store: start %v eval %v", ok, st.CanEval())
 	}
 	start := st.StartRun()
-	if start.Type != wasm.TypeStart || start.Run != 1 || *start.Settings != st.Settings {
+	if start.Payload != (protocol.Start{Settings: st.Settings}) || start.Run != 1 {
 		t.Fatalf("start %+v", start)
 	}
 	if ok, _ := st.CanStart(); ok {
 		t.Error("Start is enabled during a run")
 	}
-	apply := func(m wasm.Message) { st.Apply(wasm.Inbound{Msg: m}) }
-	apply(wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhaseRunning}})
-	apply(wasm.Message{Type: wasm.TypeProgress, Run: 1, Progress: &wasm.Progress{Step: 2, Steps: 1000, FirstStep: 0, Losses: []float32{2.5, 2.4}, SecPerBatch: 0.5, ExamplesPerSec: 256}})
-	apply(wasm.Message{Type: wasm.TypeProgress, Run: 1, Progress: &wasm.Progress{Step: 3, Steps: 1000, FirstStep: 2, Losses: []float32{2.3}, SecPerBatch: 0.5}})
-	apply(wasm.Message{Type: wasm.TypeLog, Run: 1, Log: &wasm.LogLine{Text: "Step 0, loss = 2.50 (1.0 examples/sec; 1.000 sec/batch)"}})
+	apply := func(m protocol.Message) { st.Apply(wasm.Inbound{Msg: m}) }
+	apply(protocol.Message{Run: 1, Payload: protocol.RunState{Phase: protocol.PhaseRunning}})
+	apply(protocol.Message{Run: 1, Payload: protocol.Progress{Step: 2, Steps: 1000, FirstStep: 0, Losses: []float32{2.5, 2.4}, SecPerBatch: 0.5, ExamplesPerSec: 256}})
+	apply(protocol.Message{Run: 1, Payload: protocol.Progress{Step: 3, Steps: 1000, FirstStep: 2, Losses: []float32{2.3}, SecPerBatch: 0.5}})
+	apply(protocol.Message{Run: 1, Payload: protocol.LogLine{Text: "Step 0, loss = 2.50 (1.0 examples/sec; 1.000 sec/batch)"}})
 	// A late report of a replaced run is dropped.
-	apply(wasm.Message{Type: wasm.TypeProgress, Run: 0 + 7, Progress: &wasm.Progress{Step: 9, FirstStep: 3, Losses: []float32{9}}})
+	apply(protocol.Message{Run: 0 + 7, Payload: protocol.Progress{Step: 9, FirstStep: 3, Losses: []float32{9}}})
 	if len(st.Losses) != 3 || st.Losses[2] != 2.3 || st.Run.Loss != 2.3 || st.Run.Step != 3 || len(st.Log) != 1 {
 		t.Errorf("run %+v losses %v log %v", st.Run, st.Losses, st.Log)
 	}
@@ -74,21 +75,21 @@ func TestStoreRun(t *testing.T) {
 	if !st.CanEval() {
 		t.Error("cannot evaluate a running run")
 	}
-	ev := st.Command(wasm.TypeEval)
-	if ev.Type != wasm.TypeEval || ev.Run != 1 || !st.Eval.Running || st.CanEval() {
+	ev := st.Command(protocol.Eval{})
+	if ev.Payload != (protocol.Eval{}) || ev.Run != 1 || !st.Eval.Running || st.CanEval() {
 		t.Errorf("eval %+v, view %+v", ev, st.Eval)
 	}
-	apply(wasm.Message{Type: wasm.TypeEvalResult, Run: 1, EvalResult: &wasm.EvalResult{Correct: 50, Total: 500, Precision: 0.1}})
+	apply(protocol.Message{Run: 1, Payload: protocol.EvalResult{Correct: 50, Total: 500, Precision: 0.1}})
 	if st.Eval.Running || st.Eval.Result == nil || st.Eval.Result.Precision != 0.1 {
 		t.Errorf("eval view %+v", st.Eval)
 	}
-	apply(wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhasePaused, Step: 3}})
+	apply(protocol.Message{Run: 1, Payload: protocol.RunState{Phase: protocol.PhasePaused, Step: 3}})
 	if st.Run.ETA() != -1 || !st.Run.Active() {
 		t.Errorf("paused run: %+v", st.Run)
 	}
-	apply(wasm.Message{Type: wasm.TypeError, Run: 1, Error: &wasm.Failure{Where: wasm.WhereTrain, Message: "the loss diverged at step 3"}})
-	apply(wasm.Message{Type: wasm.TypeState, Run: 1, State: &wasm.RunState{Phase: wasm.PhaseFailed, Step: 3}})
-	if ok, _ := st.CanStart(); !ok || len(st.Messages) != 1 || st.Messages[0].Where != wasm.WhereTrain {
+	apply(protocol.Message{Run: 1, Payload: protocol.Failure{Where: protocol.WhereTrain, Message: "the loss diverged at step 3"}})
+	apply(protocol.Message{Run: 1, Payload: protocol.RunState{Phase: protocol.PhaseFailed, Step: 3}})
+	if ok, _ := st.CanStart(); !ok || len(st.Messages) != 1 || st.Messages[0].Where != protocol.WhereTrain {
 		t.Errorf("after a failure: messages %+v", st.Messages)
 	}
 	second := st.StartRun()
@@ -98,17 +99,17 @@ func TestStoreRun(t *testing.T) {
 }
 
 func TestStoreFailures(t *testing.T) {
-	st := readyStore(t, wasm.DefaultSettings(), false)
+	st := readyStore(t, protocol.DefaultSettings(), false)
 	st.StartRun()
 	st.Apply(wasm.Inbound{Err: errors.New("the training worker failed to start or crashed: oops"), Fatal: true})
-	if !st.Worker.Failed || st.Run.Phase != wasm.PhaseFailed || len(st.Messages) != 1 {
+	if !st.Worker.Failed || st.Run.Phase != protocol.PhaseFailed || len(st.Messages) != 1 {
 		t.Errorf("a dead worker: %+v %+v", st.Worker, st.Run)
 	}
 	if ok, why := st.CanStart(); ok || st.CanEval() || !strings.Contains(why, "reload the page") {
 		t.Errorf("a dead worker still takes commands: start %v (%s), eval %v", ok, why, st.CanEval())
 	}
-	st = readyStore(t, wasm.DefaultSettings(), false)
-	st.Apply(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeError, Error: &wasm.Failure{Where: wasm.WhereDataset, Message: "test_batch.bin: truncated"}}})
+	st = readyStore(t, protocol.DefaultSettings(), false)
+	st.Apply(wasm.Inbound{Msg: protocol.Message{Payload: protocol.Failure{Where: protocol.WhereDataset, Message: "test_batch.bin: truncated"}}})
 	if st.Dataset.Phase != DatasetFailed || st.Dataset.Error != "test_batch.bin: truncated" {
 		t.Errorf("dataset view %+v", st.Dataset)
 	}
@@ -126,7 +127,7 @@ func TestStoreFailures(t *testing.T) {
 }
 
 func TestStoreSetSettings(t *testing.T) {
-	st := readyStore(t, wasm.DefaultSettings(), false)
+	st := readyStore(t, protocol.DefaultSettings(), false)
 	n := st.Settings
 	n.Preset = "cs231n"
 	st.SetSettings(n, false)
@@ -144,7 +145,7 @@ func TestStoreSetSettings(t *testing.T) {
 }
 
 func TestStoreLogBound(t *testing.T) {
-	st := NewStore(wasm.DefaultSettings(), false, nil)
+	st := NewStore(protocol.DefaultSettings(), false, nil)
 	for i := 0; i < MaxLogLines+5; i++ {
 		st.addLog("line")
 	}

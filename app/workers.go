@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -46,7 +47,7 @@ type team struct {
 	names   string // prefix of the workers' names, unique to this page
 	serial  int
 	dataset any // the dataset's SharedArrayBuffer, once the leader has loaded it
-	info    wasm.DatasetInfo
+	info    protocol.DatasetInfo
 	run     []*member                 // the current run's workers, in group order
 	boards  map[int]*wasm.SharedBoard // by run
 	eval    evalParts
@@ -58,19 +59,19 @@ type team struct {
 type evalParts struct {
 	run     int
 	done    []int
-	results []*wasm.EvalResult
+	results []*protocol.EvalResult
 }
 
 // WantWorkers is how many workers the settings ask for: Workers, or one per core (at most
 // MaxWorkers); one without shared memory, which several workers need.
-func WantWorkers(s wasm.Settings, cores int, shared bool) int {
+func WantWorkers(s protocol.Settings, cores int, shared bool) int {
 	switch {
 	case !shared:
 		return 1
 	case s.Workers > 0:
 		return s.Workers
 	}
-	return max(1, min(cores, wasm.MaxWorkers))
+	return max(1, min(cores, protocol.MaxWorkers))
 }
 
 // startTeam starts the workers the settings ask for, and the checkpoint saver they store
@@ -96,7 +97,7 @@ func (t *team) startSaving() {
 // stores its checkpoints itself, which works the same, only slower.
 func (t *team) connectSaver(w *member) {
 	if t.saving && !w.gone {
-		_ = w.port.SendPort(wasm.Message{Type: wasm.TypeSaver}, t.saver.Connect())
+		_ = w.port.SendPort(protocol.Message{Payload: protocol.SaverPort{}}, t.saver.Connect())
 	}
 }
 
@@ -119,7 +120,7 @@ func (h *Home) resizeTeam(ctx app.Context) {
 		w := &member{name: fmt.Sprintf("%s-%d", t.names, t.serial)}
 		port, err := wasm.NewNamedWorker(WorkerScript, w.name)
 		if err != nil {
-			h.store.failure(wasm.Failure{Where: wasm.WhereWorker, Message: err.Error()})
+			h.store.failure(protocol.Failure{Where: protocol.WhereWorker, Message: err.Error()})
 			break
 		}
 		w.port = port
@@ -165,16 +166,16 @@ func (h *Home) receiveFrom(ctx app.Context, w *member, in wasm.Inbound) {
 	case in.Err != nil && in.Fatal:
 		h.lose(ctx, w, in.Err.Error())
 		return
-	case in.Err == nil && m.Type == wasm.TypeError && m.Error.Where == wasm.WhereWorker:
-		h.lose(ctx, w, m.Error.Message)
+	case in.Err == nil && m.Kind() == protocol.KindError && m.Payload.(protocol.Failure).Where == protocol.WhereWorker:
+		h.lose(ctx, w, m.Payload.(protocol.Failure).Message)
 		return
 	}
 	leader := len(t.members) > 0 && t.members[0] == w
 	if in.Err == nil {
-		switch m.Type {
-		case wasm.TypeReady:
+		switch m.Kind() {
+		case protocol.KindReady:
 			w.ready = true
-			if lock := m.Ready.Lock; lock != "" {
+			if lock := m.Payload.(protocol.Ready).Lock; lock != "" {
 				w.port.OnExit(lock, func() {
 					ctx.Dispatch(func(ctx app.Context) { h.lose(ctx, w, "it was terminated or crashed") })
 				})
@@ -183,26 +184,26 @@ func (h *Home) receiveFrom(ctx app.Context, w *member, in wasm.Inbound) {
 				h.share(w)
 				return
 			}
-		case wasm.TypeDataset:
+		case protocol.KindDataset:
 			w.data = true
 			if leader {
-				t.dataset, t.info = in.Shared, *m.Dataset
+				t.dataset, t.info = in.Shared, m.Payload.(protocol.DatasetInfo)
 				for _, f := range t.members[1:] {
 					h.share(f)
 				}
 			}
 			h.teamChanged()
-		case wasm.TypeEvalProgress, wasm.TypeEvalResult:
+		case protocol.KindEvalProgress, protocol.KindEvalResult:
 			if h.evalPart(w, m) {
 				return
 			}
-		case wasm.TypeError:
+		case protocol.KindError:
 			if !leader {
 				// A follower that cannot join or go on leaves its run's board waiting: abort it.
 				if b, ok := t.boards[m.Run]; ok && m.Run != 0 {
 					b.Store(wasm.WordAbort, int32(slices.Index(t.members, w)+1))
 				}
-				h.store.notify(m.Error.Where, fmt.Sprintf("worker %d: %s", slices.Index(t.members, w)+1, m.Error.Message))
+				h.store.notify(m.Payload.(protocol.Failure).Where, fmt.Sprintf("worker %d: %s", slices.Index(t.members, w)+1, m.Payload.(protocol.Failure).Message))
 				return
 			}
 		}
@@ -221,29 +222,29 @@ func (h *Home) share(w *member) {
 	}
 	w.data = false
 	info := t.info
-	if err := w.port.SendShared(wasm.Message{Type: wasm.TypeShareDataset, Dataset: &info}, t.dataset); err != nil {
-		h.store.notify(wasm.WhereProtocol, err.Error())
+	if err := w.port.SendShared(protocol.Message{Payload: protocol.ShareDataset{Dataset: info}}, t.dataset); err != nil {
+		h.store.notify(protocol.WhereProtocol, err.Error())
 	}
 }
 
 // dispatch sends a command: a run's start or restore to every worker holding the dataset,
 // with the run's board; everything else to the leader.
-func (h *Home) dispatch(m wasm.Message) error {
+func (h *Home) dispatch(m protocol.Message) error {
 	t := h.team
 	if t == nil || len(t.members) == 0 {
 		return nil
 	}
-	switch m.Type {
-	case wasm.TypeStart, wasm.TypeCheckpointRestore:
+	switch m.Kind() {
+	case protocol.KindStart, protocol.KindCheckpointRestore:
 		return h.startGroup(m)
-	case wasm.TypeEval:
-		t.eval = evalParts{run: m.Run, done: make([]int, max(len(t.run), 1)), results: make([]*wasm.EvalResult, max(len(t.run), 1))}
+	case protocol.KindEval:
+		t.eval = evalParts{run: m.Run, done: make([]int, max(len(t.run), 1)), results: make([]*protocol.EvalResult, max(len(t.run), 1))}
 	}
 	return t.members[0].port.Send(m)
 }
 
 // startGroup sends a run's first message to its workers.
-func (h *Home) startGroup(m wasm.Message) error {
+func (h *Home) startGroup(m protocol.Message) error {
 	t := h.team
 	var group []*member
 	for _, w := range t.members {
@@ -261,7 +262,7 @@ func (h *Home) startGroup(m wasm.Message) error {
 		if err == nil {
 			board = b
 		} else {
-			h.store.notify(wasm.WhereProtocol, fmt.Sprintf("training with one worker: %v", err))
+			h.store.notify(protocol.WhereProtocol, fmt.Sprintf("training with one worker: %v", err))
 		}
 	}
 	if board == nil {
@@ -285,15 +286,15 @@ func (h *Home) startGroup(m wasm.Message) error {
 
 // runShape is the batch size and model size a start or restore message's run will have: a
 // resumable checkpoint keeps its own batch and preset.
-func (h *Home) runShape(m wasm.Message) (batch, params int) {
+func (h *Home) runShape(m protocol.Message) (batch, params int) {
 	s := h.store
 	batch, preset := s.Settings.Batch, s.Settings.Preset
-	if m.Settings != nil {
-		batch, preset = m.Settings.Batch, m.Settings.Preset
-	}
-	if m.Restore != nil {
-		batch, preset = m.Restore.Settings.Batch, m.Restore.Settings.Preset
-		if c, ok := s.Checkpoints.Find(m.Restore.ID); ok {
+	switch p := m.Payload.(type) {
+	case protocol.Start:
+		batch, preset = p.Settings.Batch, p.Settings.Preset
+	case protocol.RestoreRequest:
+		batch, preset = p.Settings.Batch, p.Settings.Preset
+		if c, ok := s.Checkpoints.Find(p.ID); ok {
 			preset = c.Preset
 			if c.Resumable && c.Batch > 0 {
 				batch = c.Batch
@@ -309,23 +310,23 @@ func (h *Home) runShape(m wasm.Message) (batch, params int) {
 
 // evalPart folds one worker's evaluation progress or result into the evaluation split across
 // the run's workers, and passes the sum to the store. It reports whether m was such a part.
-func (h *Home) evalPart(w *member, m wasm.Message) bool {
+func (h *Home) evalPart(w *member, m protocol.Message) bool {
 	t := h.team
 	i := slices.Index(t.run, w)
 	e := &t.eval
 	if len(t.run) < 2 || i < 0 || m.Run != e.run || i >= len(e.done) {
 		return false
 	}
-	switch m.Type {
-	case wasm.TypeEvalProgress:
-		e.done[i] = m.EvalProgress.Done
-	case wasm.TypeEvalResult:
-		r := *m.EvalResult
+	switch m.Kind() {
+	case protocol.KindEvalProgress:
+		e.done[i] = m.Payload.(protocol.EvalProgress).Done
+	case protocol.KindEvalResult:
+		r := m.Payload.(protocol.EvalResult)
 		e.results[i], e.done[i] = &r, r.Total
 	}
 	sum, complete := mergeEval(e.results)
 	if complete {
-		h.receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeEvalResult, Run: e.run, EvalResult: &sum}})
+		h.receive(wasm.Inbound{Msg: protocol.Message{Run: e.run, Payload: sum}})
 		e.run = -1
 		return true
 	}
@@ -333,14 +334,14 @@ func (h *Home) evalPart(w *member, m wasm.Message) bool {
 	for _, d := range e.done {
 		done += d
 	}
-	h.receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeEvalProgress, Run: e.run,
-		EvalProgress: &wasm.EvalProgress{Done: done, Total: h.store.Dataset.Info.Test}}})
+	h.receive(wasm.Inbound{Msg: protocol.Message{Run: e.run,
+		Payload: protocol.EvalProgress{Done: done, Total: h.store.Dataset.Info.Test}}})
 	return true
 }
 
 // mergeEval adds up the parts of an evaluation once every part is in.
-func mergeEval(parts []*wasm.EvalResult) (wasm.EvalResult, bool) {
-	var sum wasm.EvalResult
+func mergeEval(parts []*protocol.EvalResult) (protocol.EvalResult, bool) {
+	var sum protocol.EvalResult
 	for _, p := range parts {
 		if p == nil {
 			return sum, false
@@ -389,7 +390,7 @@ func (h *Home) lose(ctx app.Context, w *member, why string) {
 	h.store.Team.Lost++
 	h.teamChanged()
 	if len(t.members) == 0 {
-		h.store.failure(wasm.Failure{Where: wasm.WhereWorker, Message: why})
+		h.store.failure(protocol.Failure{Where: protocol.WhereWorker, Message: why})
 		return
 	}
 	h.store.WorkerLost(number, of, why)
@@ -401,14 +402,14 @@ func (h *Home) lose(ctx app.Context, w *member, why string) {
 func (s *Store) WorkerLost(number, of int, why string) {
 	s.Eval.Running = false
 	if !s.Run.Active() {
-		s.notify(wasm.WhereWorker, fmt.Sprintf("training worker %d of %d stopped (%s); %s left", number, of, why, plural(s.Team.Size, "worker")))
+		s.notify(protocol.WhereWorker, fmt.Sprintf("training worker %d of %d stopped (%s); %s left", number, of, why, plural(s.Team.Size, "worker")))
 		return
 	}
-	s.Run.Phase = wasm.PhaseFailed
+	s.Run.Phase = protocol.PhaseFailed
 	s.lost = &lostWorker{run: s.Run.ID, number: number, of: of, why: why}
 	s.lost.text = s.lostText()
 	s.Run.Reason = s.lost.reason
-	s.notify(wasm.WhereWorker, s.lost.text)
+	s.notify(protocol.WhereWorker, s.lost.text)
 }
 
 // lostWorker is the worker whose loss stopped the current run. The page learns of the loss
@@ -436,7 +437,7 @@ func (s *Store) lostText() string {
 // lostStep rewrites the lost worker's notice when the leader's late reports moved the step.
 func (s *Store) lostStep() {
 	l := s.lost
-	if l == nil || l.run != s.Run.ID || s.Run.Phase != wasm.PhaseFailed {
+	if l == nil || l.run != s.Run.ID || s.Run.Phase != protocol.PhaseFailed {
 		s.lost = nil
 		return
 	}
@@ -449,7 +450,7 @@ func (s *Store) lostStep() {
 	s.Run.Reason = l.reason
 	s.Messages = slices.Clone(s.Messages) // a new slice, so that the notices panel sees a change
 	for i := range s.Messages {
-		if s.Messages[i].Where == wasm.WhereWorker && s.Messages[i].Text == old {
+		if s.Messages[i].Where == protocol.WhereWorker && s.Messages[i].Text == old {
 			s.Messages[i].Text = l.text
 		}
 	}

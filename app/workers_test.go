@@ -4,18 +4,18 @@ import (
 	"strings"
 	"testing"
 
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // TestMergeEval: the parts of a split evaluation add up to one evaluation, only once all are
 // in.
 func TestMergeEval(t *testing.T) {
-	a := &wasm.EvalResult{Step: 7, Correct: 3, Total: 5, Seconds: 2, Confusion: [][]int{{2, 1}, {1, 1}}}
-	b := &wasm.EvalResult{Step: 7, Correct: 4, Total: 5, Seconds: 3, Confusion: [][]int{{3, 0}, {1, 1}}}
-	if _, ok := mergeEval([]*wasm.EvalResult{a, nil}); ok {
+	a := &protocol.EvalResult{Step: 7, Correct: 3, Total: 5, Seconds: 2, Confusion: [][]int{{2, 1}, {1, 1}}}
+	b := &protocol.EvalResult{Step: 7, Correct: 4, Total: 5, Seconds: 3, Confusion: [][]int{{3, 0}, {1, 1}}}
+	if _, ok := mergeEval([]*protocol.EvalResult{a, nil}); ok {
 		t.Fatal("merged with a part missing")
 	}
-	sum, ok := mergeEval([]*wasm.EvalResult{a, b})
+	sum, ok := mergeEval([]*protocol.EvalResult{a, b})
 	if !ok || sum.Step != 7 || sum.Correct != 7 || sum.Total != 10 || sum.Precision != 0.7 || sum.Seconds != 3 {
 		t.Fatalf("merged %+v", sum)
 	}
@@ -30,13 +30,13 @@ func TestMergeEval(t *testing.T) {
 // TestWorkerLost: a worker lost during a run fails it and says how to go on; lost while idle
 // it only says what is left.
 func TestWorkerLost(t *testing.T) {
-	s := NewStore(wasm.DefaultSettings(), false, nil)
+	s := NewStore(protocol.DefaultSettings(), false, nil)
 	s.Team = TeamView{Size: 1}
-	s.Run = RunView{ID: 2, Phase: wasm.PhaseRunning, Step: 17}
+	s.Run = RunView{ID: 2, Phase: protocol.PhaseRunning, Step: 17}
 	s.Eval.Running = true
-	s.SetCheckpoints([]wasm.CheckpointInfo{{ID: "r1/000000000010", Run: "r1", Step: 10, Resumable: true, Preset: "cifar10"}}, nil)
+	s.SetCheckpoints([]protocol.CheckpointInfo{{ID: "r1/000000000010", Run: "r1", Step: 10, Resumable: true, Preset: "cifar10"}}, nil)
 	s.WorkerLost(2, 2, "it was terminated or crashed")
-	if s.Run.Phase != wasm.PhaseFailed || !strings.Contains(s.Run.Reason, "worker 2 of 2 stopped at step 17") || s.Eval.Running {
+	if s.Run.Phase != protocol.PhaseFailed || !strings.Contains(s.Run.Reason, "worker 2 of 2 stopped at step 17") || s.Eval.Running {
 		t.Errorf("run %+v, evaluation running %v", s.Run, s.Eval.Running)
 	}
 	text := s.Messages[len(s.Messages)-1].Text
@@ -48,14 +48,14 @@ func TestWorkerLost(t *testing.T) {
 	}
 
 	// The leader had finished two more steps: its last reports arrive after the loss.
-	s.progress(wasm.Progress{Step: 19, FirstStep: 17, Losses: []float32{2, 2}})
-	s.state(wasm.RunState{Phase: wasm.PhaseFailed, Step: 19, Reason: "another worker of the group stopped: training stopped at step 19"})
+	s.progress(protocol.Progress{Step: 19, FirstStep: 17, Losses: []float32{2, 2}})
+	s.state(protocol.RunState{Phase: protocol.PhaseFailed, Step: 19, Reason: "another worker of the group stopped: training stopped at step 19"})
 	text = s.Messages[len(s.Messages)-1].Text
 	if !strings.Contains(text, "training stopped at step 19.") || strings.Contains(text, "17") || s.Run.Reason != "worker 2 of 2 stopped at step 19" {
 		t.Errorf("after the leader's last reports: %q, reason %q", text, s.Run.Reason)
 	}
-	s.Run = RunView{ID: 3, Phase: wasm.PhaseRunning, Step: 1} // a new run is not the lost one's
-	s.state(wasm.RunState{Phase: wasm.PhaseFailed, Step: 1, Reason: "diverged"})
+	s.Run = RunView{ID: 3, Phase: protocol.PhaseRunning, Step: 1} // a new run is not the lost one's
+	s.state(protocol.RunState{Phase: protocol.PhaseFailed, Step: 1, Reason: "diverged"})
 	if s.Run.Reason != "diverged" || s.lost != nil {
 		t.Errorf("a later run's reason became %q", s.Run.Reason)
 	}

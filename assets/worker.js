@@ -24,7 +24,7 @@ for (const level of ["log", "error", "warn"]) {
 }
 
 function fail(message) {
-  const msg = { type: "error", error: { where: "worker", message } };
+  const msg = { kind: "error", payload: { where: "worker", message } }; // wasm/protocol's envelope
   self.postMessage({ json: JSON.stringify(msg), buffers: [] });
 }
 

@@ -19,7 +19,7 @@ import (
 
 	ui "cifar10/app"
 	"cifar10/nn/cifar"
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // The browser benchmark trains the tutorial model at the script's batch size with 1 and with
@@ -313,7 +313,7 @@ func trainedSoFar(b *testing.B, ctx context.Context) (examples, seconds, wait fl
 // pauseRun clicks Pause and waits until the run (every worker of it) has paused.
 func pauseRun(b *testing.B, ctx context.Context) {
 	Click(b, ctx, ui.TrainPauseID)
-	WaitPhase(b, ctx, 2*time.Minute, wasm.PhasePaused)
+	WaitPhase(b, ctx, 2*time.Minute, protocol.PhasePaused)
 }
 
 // measure reads the tab's memory in the middle of one more burst (after collecting garbage),
@@ -394,9 +394,9 @@ func benchRun(b *testing.B, ctx context.Context, srv *Server, n, steps int, logf
 	OpenWorkers(b, ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d", steps, benchBatch, n), n)
 	start := time.Now()
 	StartRun(b, ctx)
-	WaitPhase(b, ctx, time.Duration(steps)*3*time.Second, wasm.PhaseFinished, wasm.PhaseFailed, wasm.PhaseStopped)
+	WaitPhase(b, ctx, time.Duration(steps)*3*time.Second, protocol.PhaseFinished, protocol.PhaseFailed, protocol.PhaseStopped)
 	r := benchResult{workers: n, runSec: time.Since(start).Seconds()}
-	if p := Phase(b, ctx); p != wasm.PhaseFinished {
+	if p := Phase(b, ctx); p != protocol.PhaseFinished {
 		b.Fatalf("%d workers: the run ended %s: %s", n, p, notices(ctx))
 	}
 	if got := DataInt(b, ctx, ui.WorkerStatusID, "run-workers"); got != n {

@@ -20,14 +20,15 @@ import (
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/chromedp"
-
 	ui "cifar10/app"
 	"cifar10/nn"
 	"cifar10/nn/checkpoint"
 	"cifar10/nn/safetensors"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
 )
 
 // Helpers of the checkpoint tests: the checkpoints panel, what IndexedDB holds, downloads,
@@ -99,7 +100,7 @@ const idbRequest = `const req = (r) => new Promise((ok, ko) => { r.onsuccess = (
 // StoredCheckpoint is one checkpoint as IndexedDB holds it: its entry and its file's size
 // and SHA-256.
 type StoredCheckpoint struct {
-	Info   wasm.CheckpointInfo
+	Info   protocol.CheckpointInfo
 	Size   int    `json:"size"`
 	SHA256 string `json:"sha256"`
 }
@@ -201,7 +202,7 @@ func Evaluate(tb testing.TB, ctx context.Context, step int64) (correct int, text
 // CheckpointNotices returns the texts of the page's checkpoint messages.
 func CheckpointNotices(tb testing.TB, ctx context.Context) []string {
 	tb.Helper()
-	return Eval[[]string](tb, ctx, `[...document.querySelectorAll('.notice[data-where="`+wasm.WhereCheckpoint+`"] .notice-text')].map(e => e.textContent)`)
+	return Eval[[]string](tb, ctx, `[...document.querySelectorAll('.notice[data-where="`+string(protocol.WhereCheckpoint)+`"] .notice-text')].map(e => e.textContent)`)
 }
 
 // plainBuild builds one command of the repository once per run without GOEXPERIMENT=simd, so

@@ -16,7 +16,7 @@ import (
 
 	ui "cifar10/app"
 	"cifar10/nn/checkpoint"
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // ckptQuery is a short run that saves at steps 10 and 20.
@@ -32,7 +32,7 @@ func TestCheckpointsSavedAndRestored(t *testing.T) {
 	srv := StartServer(t)
 	OpenTrainer(t, ctx, srv, ckptQuery)
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	rows := WaitCkptNames(t, ctx, 10*time.Second, "cifar10.ckpt-20", "cifar10.ckpt-10")
 	stored := IDBCheckpoints(t, ctx)
 	if len(stored) != 2 {
@@ -57,7 +57,7 @@ func TestCheckpointsSavedAndRestored(t *testing.T) {
 		t.Fatalf("a run exists before restoring: %s", Phase(t, ctx))
 	}
 	Click(t, ctx, ui.RestoreLatestID)
-	WaitPhase(t, ctx, 30*time.Second, wasm.PhaseRestored)
+	WaitPhase(t, ctx, 30*time.Second, protocol.PhaseRestored)
 	if Step(t, ctx) != 20 || !strings.Contains(Text(t, ctx, sel(ui.StatusPhaseID)), "cifar10.ckpt-20") {
 		t.Errorf("restored: step %d, %q", Step(t, ctx), Text(t, ctx, sel(ui.StatusPhaseID)))
 	}
@@ -68,7 +68,7 @@ func TestCheckpointsSavedAndRestored(t *testing.T) {
 	if ref := NativeReference(t, "-steps", "20", "-batch", "16", "-seed", "5"); ref.Correct != after {
 		t.Errorf("restored weights: %d correct, the native run %d", after, ref.Correct)
 	}
-	if Phase(t, ctx) != wasm.PhaseRestored || Step(t, ctx) != 20 {
+	if Phase(t, ctx) != protocol.PhaseRestored || Step(t, ctx) != 20 {
 		t.Errorf("evaluating trained: %s at step %d", Phase(t, ctx), Step(t, ctx))
 	}
 }
@@ -99,7 +99,7 @@ func TestCheckpointResumeAfterReload(t *testing.T) {
 	target := latest.Step + 10
 	SetField(t, ctx, ui.QuerySteps, fmt.Sprint(target))
 	Click(t, ctx, ui.ResumeLatestID)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	if Step(t, ctx) != int(target) || DataInt(t, ctx, ui.LossChartID, "count") != 10 {
 		t.Errorf("resumed run ended at step %d with %d losses", Step(t, ctx), DataInt(t, ctx, ui.LossChartID, "count"))
 	}
@@ -110,7 +110,7 @@ func TestCheckpointResumeAfterReload(t *testing.T) {
 	_, got := Download(t, ctx, resumed)
 
 	StartRun(t, ctx) // the same run, uninterrupted
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	whole := WaitNewest(t, ctx, target)
 	if whole.Run == resumed.Run {
 		t.Fatal("the uninterrupted run saved into the resumed run's group")
@@ -136,7 +136,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	srv := StartServer(t)
 	OpenTrainer(t, ctx, srv, ckptQuery)
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	rows := WaitCkptNames(t, ctx, 10*time.Second, "cifar10.ckpt-20", "cifar10.ckpt-10")
 	browserCorrect, browserText := Evaluate(t, ctx, 20)
 
@@ -168,7 +168,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		t.Errorf("uploaded row %+v, stored %+v", up, stored)
 	}
 	ClickRow(t, ctx, up.ID, "restore")
-	WaitPhase(t, ctx, 30*time.Second, wasm.PhaseRestored)
+	WaitPhase(t, ctx, 30*time.Second, protocol.PhaseRestored)
 	got, gotText := Evaluate(t, ctx, 30)
 	if got != want || gotText != wantText {
 		t.Errorf("the native trainer's checkpoint in the browser: %s (%d), natively %s (%d)", gotText, got, wantText, want)
@@ -184,7 +184,7 @@ func TestCheckpointUploadRejected(t *testing.T) {
 	srv := StartServer(t)
 	OpenTrainer(t, ctx, srv, "steps=3&batch=8&save_every=3")
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	WaitCkptNames(t, ctx, 10*time.Second, "cifar10.ckpt-3")
 	rows := CkptRows(t, ctx)
 	path, good := Download(t, ctx, rows[0])
@@ -238,7 +238,7 @@ func TestCheckpointStorageFull(t *testing.T) {
 	workers := []context.Context{SaverContext(t, ctx)}
 	SetStoreRoom(t, workers, 2)
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhasePaused)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhasePaused)
 	paused := Step(t, ctx)
 	if paused < 7 || paused > 12 || !strings.Contains(Text(t, ctx, sel(ui.StatusPhaseID)), "storage is full") {
 		t.Errorf("paused at step %d: %q", paused, Text(t, ctx, sel(ui.StatusPhaseID)))
@@ -260,7 +260,7 @@ func TestCheckpointStorageFull(t *testing.T) {
 	Click(t, ctx, ui.TrainResumeID)
 	WaitCkptNames(t, ctx, 30*time.Second, fmt.Sprintf("cifar10.ckpt-%d", paused), "cifar10.ckpt-4")
 	WaitJS(t, ctx, `document.querySelectorAll('.notice[data-where="checkpoint"]').length === 2`, 30*time.Second)
-	WaitPhase(t, ctx, 30*time.Second, wasm.PhasePaused)
+	WaitPhase(t, ctx, 30*time.Second, protocol.PhasePaused)
 	next := paused + 2 - paused%2 // the first save due after the one Resume made
 	if got := CheckpointNotices(t, ctx)[1]; Step(t, ctx) <= next || !strings.Contains(got, fmt.Sprintf("cifar10.ckpt-%d was not saved", next)) {
 		t.Errorf("after the room for one more: %s at step %d (%q), want paused after %d for its checkpoint", Phase(t, ctx), Step(t, ctx), got, next)

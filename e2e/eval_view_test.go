@@ -16,12 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	ui "cifar10/app"
 	"cifar10/nn"
 	"cifar10/nn/cifar"
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
+
+	"github.com/chromedp/chromedp"
 )
 
 // Cell is one count of the page's confusion matrix.
@@ -87,7 +87,7 @@ func TestEvaluationView(t *testing.T) {
 	srv := StartServer(t)
 	OpenTrainer(t, ctx, srv, "steps=10&batch=16&seed=5&save_every=10")
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	correct, text := Evaluate(t, ctx, 10)
 	total := DataInt(t, ctx, ui.EvalPrecisionID, "total")
 
@@ -178,12 +178,12 @@ func tilePixels(tb testing.TB, src string) []byte {
 		tb.Fatalf("e2e: tile PNG: %v", err)
 	}
 	b := img.Bounds()
-	const plane = wasm.ImageSide * wasm.ImageSide
-	out := make([]byte, wasm.ImageBytes)
+	const plane = cifar.Side * cifar.Side
+	out := make([]byte, cifar.ImageBytes)
 	for y := range b.Dy() {
 		for x := range b.Dx() {
 			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			i := y*wasm.ImageSide + x
+			i := y*cifar.Side + x
 			out[i], out[plane+i], out[2*plane+i] = byte(r>>8), byte(g>>8), byte(bl>>8)
 		}
 	}
@@ -225,7 +225,7 @@ func TestClassifyOwnImage(t *testing.T) {
 		t.Errorf("without weights the picture field should be disabled with a hint: %q", Text(t, ctx, ".classify"))
 	}
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 
 	Click(t, ctx, ui.TestImagesShowID)
 	WaitJS(t, ctx, `document.getElementById('`+ui.TestImagesID+`')?.dataset.count === '24'`, 20*time.Second)
@@ -288,7 +288,7 @@ func TestEvaluationViewTwoWorkers(t *testing.T) {
 	StartRun(t, ctx)
 	WaitStep(t, ctx, 3, 30*time.Second)
 	Click(t, ctx, ui.TrainPauseID)
-	WaitPhase(t, ctx, 10*time.Second, wasm.PhasePaused)
+	WaitPhase(t, ctx, 10*time.Second, protocol.PhasePaused)
 	if got := DataInt(t, ctx, ui.WorkerStatusID, "run-workers"); got != 2 {
 		t.Fatalf("the run is shared by %d workers, want 2", got)
 	}
@@ -332,7 +332,7 @@ func TestEvaluationViewTwoWorkers(t *testing.T) {
 	if top := DataInt(t, ctx, ui.ClassifyResultID, "class"); top != tiles[7].Pred || len(ClassifyRows(t, ctx)) != 10 {
 		t.Errorf("test image 7 as a PNG is classified %d, the grid predicts %d", top, tiles[7].Pred)
 	}
-	if Phase(t, ctx) != wasm.PhasePaused || Step(t, ctx) != step {
+	if Phase(t, ctx) != protocol.PhasePaused || Step(t, ctx) != step {
 		t.Errorf("predicting changed the paused run: %s at step %d", Phase(t, ctx), Step(t, ctx))
 	}
 }

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	ui "cifar10/app"
+	"cifar10/wasm/protocol"
+
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
-
-	ui "cifar10/app"
-	"cifar10/wasm"
 )
 
 // TestRendersFromWasm checks the page is drawn by the client, not only the server's prerender:
@@ -69,7 +69,7 @@ func TestSecondVisitNoDownload(t *testing.T) {
 	}
 	// The kept copy is usable: a short run trains on it.
 	StartRun(t, ctx2)
-	WaitPhase(t, ctx2, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx2, 60*time.Second, protocol.PhaseFinished)
 }
 
 // TestDamagedCopyDownloadedAgain spoils the copy kept in IndexedDB: the next visit notices,
@@ -120,14 +120,14 @@ func TestDivergenceShown(t *testing.T) {
 	srv := StartServer(t)
 	OpenTrainer(t, ctx, srv, "preset=cs231n&lr=10&batch=2&steps=200")
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFailed)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFailed)
 	WaitJS(t, ctx, `document.querySelector('.notice[data-where="train"]')?.textContent.includes('diverged')`, 5*time.Second)
 	t.Logf("notice: %s", notices(ctx))
 	Screenshot(t, ctx, "divergence")
 	SetField(t, ctx, ui.QueryLR, "0.01")
 	SetField(t, ctx, ui.QuerySteps, "3")
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 }
 
 // TestResponsiveDuringTraining measures the page while the worker trains: the main thread's
@@ -177,7 +177,7 @@ func TestResponsiveDuringTraining(t *testing.T) {
 	if lag["max"] >= 100 {
 		t.Errorf("the page's main thread was blocked for %.0f ms", lag["max"])
 	}
-	if Phase(t, ctx) != wasm.PhaseRunning {
+	if Phase(t, ctx) != protocol.PhaseRunning {
 		t.Errorf("the run is %s", Phase(t, ctx))
 	}
 }
@@ -189,7 +189,7 @@ func TestTrainingViewScreenshot(t *testing.T) {
 	srv := StartServer(t)
 	OpenTrainer(t, ctx, srv, "steps=30&batch=16&seed=1")
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	Click(t, ctx, ui.EvalStartID)
 	WaitJS(t, ctx, `document.getElementById('`+ui.EvalPrecisionID+`')`, 60*time.Second)
 	Screenshot(t, ctx, "training-view")

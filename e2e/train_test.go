@@ -12,7 +12,7 @@ import (
 	"time"
 
 	ui "cifar10/app"
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // seedLine is the seed script's log line.
@@ -32,7 +32,7 @@ func TestTrainPauseResumeStop(t *testing.T) {
 	StartRun(t, ctx)
 	WaitStep(t, ctx, 2, 30*time.Second)
 	Click(t, ctx, ui.TrainPauseID)
-	WaitPhase(t, ctx, 10*time.Second, wasm.PhasePaused)
+	WaitPhase(t, ctx, 10*time.Second, protocol.PhasePaused)
 	paused := Step(t, ctx)
 	time.Sleep(1500 * time.Millisecond)
 	if now := Step(t, ctx); now != paused {
@@ -45,7 +45,7 @@ func TestTrainPauseResumeStop(t *testing.T) {
 
 	Click(t, ctx, ui.TrainResumeID)
 	WaitStep(t, ctx, paused+1, 30*time.Second)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	if n := Step(t, ctx); n != 20 {
 		t.Errorf("finished at step %d, want 20", n)
 	}
@@ -73,7 +73,7 @@ func TestTrainPauseResumeStop(t *testing.T) {
 	StartRun(t, ctx)
 	WaitStep(t, ctx, 2, 30*time.Second)
 	Click(t, ctx, ui.TrainStopID)
-	WaitPhase(t, ctx, 10*time.Second, wasm.PhaseStopped)
+	WaitPhase(t, ctx, 10*time.Second, protocol.PhaseStopped)
 	stopped := Step(t, ctx)
 	time.Sleep(time.Second)
 	if now := Step(t, ctx); now != stopped || stopped >= 1000 {
@@ -95,7 +95,7 @@ func TestLossesMatchNative(t *testing.T) {
 	srv := StartServer(t)
 	OpenTrainer(t, ctx, srv, "steps=12&batch=16&seed=42")
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	got := PageLosses(t, ctx)
 	ref := NativeReference(t, "-steps", "12", "-batch", "16", "-seed", "42")
 	if len(got) != 12 {
@@ -125,18 +125,18 @@ func TestEvalMatchesNative(t *testing.T) {
 	StartRun(t, ctx)
 	WaitStep(t, ctx, 3, 30*time.Second)
 	Click(t, ctx, ui.TrainPauseID)
-	WaitPhase(t, ctx, 10*time.Second, wasm.PhasePaused)
+	WaitPhase(t, ctx, 10*time.Second, protocol.PhasePaused)
 	pausedAt := Step(t, ctx)
 
 	Click(t, ctx, ui.EvalStartID)
 	WaitJS(t, ctx, `document.getElementById('`+ui.EvalPrecisionID+`')`, 60*time.Second)
 	checkPrecision(t, ctx, pausedAt, NativeReference(t, "-steps", fmt.Sprint(pausedAt), "-batch", "16", "-seed", "7"))
-	if Phase(t, ctx) != wasm.PhasePaused || Step(t, ctx) != pausedAt {
+	if Phase(t, ctx) != protocol.PhasePaused || Step(t, ctx) != pausedAt {
 		t.Errorf("evaluating changed the paused run: %s at step %d", Phase(t, ctx), Step(t, ctx))
 	}
 
 	Click(t, ctx, ui.TrainResumeID)
-	WaitPhase(t, ctx, 60*time.Second, wasm.PhaseFinished)
+	WaitPhase(t, ctx, 60*time.Second, protocol.PhaseFinished)
 	Click(t, ctx, ui.EvalStartID)
 	WaitJS(t, ctx, `document.getElementById('`+ui.EvalPrecisionID+`')?.dataset.step === '20'`, 60*time.Second)
 	checkPrecision(t, ctx, 20, NativeReference(t, "-steps", "20", "-batch", "16", "-seed", "7"))
@@ -153,7 +153,7 @@ func checkPrecision(t *testing.T, ctx context.Context, step int, ref nativeResul
 	if correct != ref.Correct || total != ref.Total || total != SyntheticTest {
 		t.Errorf("after %d steps the browser counts %d of %d correct, native %d of %d", step, correct, total, ref.Correct, ref.Total)
 	}
-	if want := wasm.FormatPrecision(ref.Precision); text != want {
+	if want := protocol.FormatPrecision(ref.Precision); text != want {
 		t.Errorf("browser %q, native %q", text, want)
 	}
 	t.Logf("step %d: %s (%d/%d)", step, text, correct, total)

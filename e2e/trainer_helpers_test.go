@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	ui "cifar10/app"
+	"cifar10/wasm/protocol"
+
+	"github.com/chromedp/chromedp"
 )
 
 // Helpers of the training-page tests: selectors of the page's stable ids, waiting on page
@@ -131,13 +132,13 @@ func StartRun(tb testing.TB, ctx context.Context) {
 }
 
 // Phase is the current run's phase ("" before the first run).
-func Phase(tb testing.TB, ctx context.Context) string {
+func Phase(tb testing.TB, ctx context.Context) protocol.Phase {
 	tb.Helper()
-	return Data(tb, ctx, ui.StatusPhaseID, "phase")
+	return protocol.Phase(Data(tb, ctx, ui.StatusPhaseID, "phase"))
 }
 
 // WaitPhase waits until the run's phase is one of phases.
-func WaitPhase(tb testing.TB, ctx context.Context, limit time.Duration, phases ...string) {
+func WaitPhase(tb testing.TB, ctx context.Context, limit time.Duration, phases ...protocol.Phase) {
 	tb.Helper()
 	list, _ := json.Marshal(phases)
 	WaitJS(tb, ctx, fmt.Sprintf(`%s.includes(document.getElementById(%q)?.dataset.phase)`, list, ui.StatusPhaseID), limit)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	ui "cifar10/app"
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // OpenWorkers opens the page with the query and waits until n workers hold the dataset.
@@ -46,8 +46,8 @@ func TestWorkersMatchNative(t *testing.T) {
 	for _, n := range []int{2, 3, 1} {
 		OpenWorkers(t, ctx, srv, fmt.Sprintf("steps=12&batch=64&seed=42&workers=%d", n), n)
 		StartRun(t, ctx)
-		WaitPhase(t, ctx, 90*time.Second, wasm.PhaseFinished, wasm.PhaseFailed)
-		if p := Phase(t, ctx); p != wasm.PhaseFinished {
+		WaitPhase(t, ctx, 90*time.Second, protocol.PhaseFinished, protocol.PhaseFailed)
+		if p := Phase(t, ctx); p != protocol.PhaseFinished {
 			t.Fatalf("%d workers: the run ended %s: %s", n, p, notices(ctx))
 		}
 		if got := DataInt(t, ctx, ui.WorkerStatusID, "run-workers"); got != n {
@@ -71,7 +71,7 @@ func TestWorkersCheckpointsResumeAlone(t *testing.T) {
 	AllowDownloads(t, ctx)
 	OpenWorkers(t, ctx, srv, "steps=10&batch=64&seed=4&save_every=5&workers=2", 2)
 	StartRun(t, ctx)
-	WaitPhase(t, ctx, 90*time.Second, wasm.PhaseFinished, wasm.PhaseFailed)
+	WaitPhase(t, ctx, 90*time.Second, protocol.PhaseFinished, protocol.PhaseFailed)
 	two := PageLosses(t, ctx)
 	sameLosses(t, "2 workers", two, NativeReference(t, "-steps", "10", "-batch", "64", "-seed", "4").Losses)
 	rows := WaitCkptNames(t, ctx, 10*time.Second, "cifar10.ckpt-10", "cifar10.ckpt-5")
@@ -82,7 +82,7 @@ func TestWorkersCheckpointsResumeAlone(t *testing.T) {
 	run := DataInt(t, ctx, ui.StatusPhaseID, "run")
 	ClickRow(t, ctx, rows[1].ID, "resume")
 	WaitJS(t, ctx, fmt.Sprintf(`+document.getElementById(%q)?.dataset.run === %d`, ui.StatusPhaseID, run+1), 10*time.Second)
-	WaitPhase(t, ctx, 90*time.Second, wasm.PhaseFinished, wasm.PhaseFailed)
+	WaitPhase(t, ctx, 90*time.Second, protocol.PhaseFinished, protocol.PhaseFailed)
 	if got := DataInt(t, ctx, ui.WorkerStatusID, "run-workers"); got != 1 {
 		t.Errorf("the resumed run was shared by %d workers, want 1", got)
 	}
@@ -129,12 +129,12 @@ func TestKillWorker(t *testing.T) {
 	OpenWorkers(t, ctx, srv, "steps=60&batch=32&seed=9&save_every=10&workers=2", 2)
 	StartRun(t, ctx)
 	WaitNewest(t, ctx, 10)
-	if Phase(t, ctx) != wasm.PhaseRunning {
+	if Phase(t, ctx) != protocol.PhaseRunning {
 		t.Fatalf("the run is %s before the kill", Phase(t, ctx))
 	}
 	Eval[bool](t, ctx, `(trainingWorkers[1].terminate(), true)`)
 
-	WaitPhase(t, ctx, 20*time.Second, wasm.PhaseFailed)
+	WaitPhase(t, ctx, 20*time.Second, protocol.PhaseFailed)
 	// The page hears of the loss before the leader's last reports (a step or two it finished):
 	// once they are in, the message says the step the status shows.
 	WaitJS(t, ctx, fmt.Sprintf(`document.querySelector('.notice[data-where="worker"]')?.textContent.includes('Resume latest') &&
@@ -161,8 +161,8 @@ func TestKillWorker(t *testing.T) {
 	run := DataInt(t, ctx, ui.StatusPhaseID, "run")
 	Click(t, ctx, ui.ResumeLatestID)
 	WaitJS(t, ctx, fmt.Sprintf(`+document.getElementById(%q)?.dataset.run === %d`, ui.StatusPhaseID, run+1), 10*time.Second)
-	WaitPhase(t, ctx, 120*time.Second, wasm.PhaseFinished, wasm.PhaseFailed)
-	if p := Phase(t, ctx); p != wasm.PhaseFinished {
+	WaitPhase(t, ctx, 120*time.Second, protocol.PhaseFinished, protocol.PhaseFailed)
+	if p := Phase(t, ctx); p != protocol.PhaseFinished {
 		t.Fatalf("the resumed run ended %s: %s", p, notices(ctx))
 	}
 	sameLosses(t, "resumed with 1 worker", PageLosses(t, ctx), ref.Losses[newest.Step:])

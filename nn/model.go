@@ -2,6 +2,8 @@ package nn
 
 import (
 	"fmt"
+
+	"cifar10/nn/summary"
 )
 
 // Model is a network's parameters plus the spec that shapes them. It holds no batch-sized
@@ -21,13 +23,9 @@ type Model struct {
 	grads  []float32  // every parameter's gradient, in Params order
 }
 
-// LayerInfo describes one layer for display: what it is, what it produces and its size.
-type LayerInfo struct {
-	Name   string `json:"name"`
-	Kind   string `json:"kind"`
-	Output [3]int `json:"output"` // [h, w, c]; dense layers report [1, 1, units]
-	Params int    `json:"params"`
-}
+// LayerInfo describes one layer for display: what it is, what it produces and its size. It is
+// defined in the leaf package summary, which the page shares without linking the engine.
+type LayerInfo = summary.Layer
 
 // NewModel builds the model described by spec and initializes it from seed, layer by layer as
 // each layer's kind says (conv and dense: weights from a truncated normal with the layer's

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	ui "cifar10/app"
+	"cifar10/wasm/protocol"
 )
 
 func body(t *testing.T, resp *http.Response) []byte {
@@ -340,8 +341,8 @@ func TestCompression(t *testing.T) {
 			if h.Get("Vary") != "Accept-Encoding" {
 				t.Errorf("Vary %q", h.Get("Vary"))
 			}
-			if h.Get(ui.WasmSizeHeader) != strconv.Itoa(len(s.appWasm)) {
-				t.Errorf("%s %q, want %d", ui.WasmSizeHeader, h.Get(ui.WasmSizeHeader), len(s.appWasm))
+			if h.Get(protocol.UncompressedLengthHeader) != strconv.Itoa(len(s.appWasm)) {
+				t.Errorf("%s %q, want %d", protocol.UncompressedLengthHeader, h.Get(protocol.UncompressedLengthHeader), len(s.appWasm))
 			}
 			checkSecurityHeaders(t, tc.accept, h)
 			tags[tc.encoding] = h.Get("ETag")

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"cifar10/wasm/protocol"
 )
 
 // errBadPath is returned by cleanPath for request paths that no honest client sends.
@@ -92,7 +94,7 @@ func (d staticDir) serve(w http.ResponseWriter, r *http.Request, rel string) {
 	content, modTime, suffix := f, fi.ModTime(), ""
 	if d.precompressed {
 		h.Add("Vary", "Accept-Encoding")
-		h.Set(uncompressedLengthHeader, strconv.FormatInt(fi.Size(), 10))
+		h.Set(protocol.UncompressedLengthHeader, strconv.FormatInt(fi.Size(), 10))
 		for _, enc := range negotiate(r.Header.Get("Accept-Encoding")) {
 			cf, cfi, err := openRegular(root, rel+encodings[enc])
 			if err != nil {
@@ -163,11 +165,6 @@ func (w *encodingWriter) ReadFrom(r io.Reader) (int64, error) {
 }
 
 func (w *encodingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// uncompressedLengthHeader carries the size of the file before compression: with
-// Content-Encoding, Content-Length is the compressed size, and the page's loading bar and the
-// worker need the real one. It must match app.WasmSizeHeader.
-const uncompressedLengthHeader = "X-Uncompressed-Length"
 
 // servable reports whether rel may name a served file: a local path without dot files
 // (which also keeps the temporary extraction folders and editor leftovers private).

@@ -49,10 +49,6 @@ func SplitControl(w int32) (phase, step int) { return int(w & 3), int(w >> 2) }
 // AbortPage in WordAbort means the page stopped the run because a worker died.
 const AbortPage = -1
 
-// MaxWorkers bounds the workers setting: more than there are shards would only share
-// evaluations, and each worker costs memory.
-const MaxWorkers = shard.MaxShards
-
 // BoardLayout places a run's data on its board. Offsets count float32s from the end of the
 // control block.
 type BoardLayout struct {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"syscall/js"
+
+	"cifar10/wasm/protocol"
 )
 
 // CheckpointDB is the checkpoints kept in IndexedDB (layout and atomicity: checkpoints.go).
@@ -30,7 +32,7 @@ func OpenCheckpointDB() (*CheckpointDB, error) {
 // List returns the stored checkpoints newest first. It reads only the list entries (never the
 // files), and an entry exists only together with its file, so each one listed is complete.
 // An entry that does not decode (written by hand or by another program) is left out.
-func (c *CheckpointDB) List() (list []CheckpointInfo, err error) {
+func (c *CheckpointDB) List() (list []protocol.CheckpointInfo, err error) {
 	err = catch(func() error {
 		tx := c.db.db.Call("transaction", StoreCheckpoints, "readonly")
 		keys := js.Global().Get("IDBKeyRange").Call("bound", metaPrefix, metaPrefix+"\uffff")
@@ -52,10 +54,10 @@ func (c *CheckpointDB) List() (list []CheckpointInfo, err error) {
 	return list, nil
 }
 
-func decodeInfo(v js.Value) (CheckpointInfo, bool) {
-	var info CheckpointInfo
+func decodeInfo(v js.Value) (protocol.CheckpointInfo, bool) {
+	var info protocol.CheckpointInfo
 	if v.Type() != js.TypeString || json.Unmarshal([]byte(v.String()), &info) != nil || info.Validate() != nil {
-		return CheckpointInfo{}, false
+		return protocol.CheckpointInfo{}, false
 	}
 	return info, true
 }
@@ -64,7 +66,7 @@ func decodeInfo(v js.Value) (CheckpointInfo, bool) {
 // in remove, in one transaction, and returns once it has committed. If it does not commit
 // (a full quota, the worker killed by a reload) none of it happened. A full quota is
 // ErrStorageFull.
-func (c *CheckpointDB) Save(info CheckpointInfo, file js.Value, remove []string) error {
+func (c *CheckpointDB) Save(info protocol.CheckpointInfo, file js.Value, remove []string) error {
 	_, err := c.StartSave(info, file, remove)(true)
 	return err
 }
@@ -74,7 +76,7 @@ func (c *CheckpointDB) Save(info CheckpointInfo, file js.Value, remove []string)
 // (UseSaver) the file, an ArrayBuffer whose first info.Size bytes are stored (Buffer), is
 // transferred to it and unusable here afterwards; without one it is cloned into the
 // transaction at once.
-func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []string) func(wait bool) (done bool, err error) {
+func (c *CheckpointDB) StartSave(info protocol.CheckpointInfo, file js.Value, remove []string) func(wait bool) (done bool, err error) {
 	var outcome func(bool) (bool, error)
 	meta, err := json.Marshal(info)
 	switch {
@@ -116,7 +118,7 @@ func (c *CheckpointDB) StartSave(info CheckpointInfo, file js.Value, remove []st
 }
 
 // saveError says why a save failed (ErrStorageFull for a full quota), or is nil.
-func saveError(info CheckpointInfo, err error) error {
+func saveError(info protocol.CheckpointInfo, err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -128,7 +130,7 @@ func saveError(info CheckpointInfo, err error) error {
 
 // Load returns a checkpoint's entry and file (a Uint8Array or ArrayBuffer), read in one
 // transaction.
-func (c *CheckpointDB) Load(id string) (info CheckpointInfo, file js.Value, err error) {
+func (c *CheckpointDB) Load(id string) (info protocol.CheckpointInfo, file js.Value, err error) {
 	err = catch(func() error {
 		store := c.db.db.Call("transaction", StoreCheckpoints, "readonly").Call("objectStore", StoreCheckpoints)
 		metaReq := store.Call("get", MetaKey(id))
@@ -147,7 +149,7 @@ func (c *CheckpointDB) Load(id string) (info CheckpointInfo, file js.Value, err 
 		return nil
 	})
 	if err != nil {
-		return CheckpointInfo{}, js.Undefined(), fmt.Errorf("reading checkpoint %s from IndexedDB: %w", id, err)
+		return protocol.CheckpointInfo{}, js.Undefined(), fmt.Errorf("reading checkpoint %s from IndexedDB: %w", id, err)
 	}
 	return info, file, nil
 }

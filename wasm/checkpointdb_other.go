@@ -2,6 +2,8 @@
 
 package wasm
 
+import "cifar10/wasm/protocol"
+
 // CheckpointDB is the checkpoints kept in IndexedDB, which exists only in a browser: outside
 // one, OpenCheckpointDB fails with ErrNotInBrowser and the methods do nothing, so the server
 // still compiles (and prerenders) the page.
@@ -11,7 +13,7 @@ type CheckpointDB struct{}
 func OpenCheckpointDB() (*CheckpointDB, error) { return nil, ErrNotInBrowser }
 
 // List fails outside a browser.
-func (c *CheckpointDB) List() ([]CheckpointInfo, error) { return nil, ErrNotInBrowser }
+func (c *CheckpointDB) List() ([]protocol.CheckpointInfo, error) { return nil, ErrNotInBrowser }
 
 // Delete fails outside a browser.
 func (c *CheckpointDB) Delete(ids ...string) error { return ErrNotInBrowser }

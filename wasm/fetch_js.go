@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"strconv"
 	"syscall/js"
+
+	"cifar10/wasm/protocol"
 )
 
 // Fetch downloads url and returns its body as a Uint8Array that stays in JavaScript memory
 // (it can go to IndexedDB and be copied into Go once). size is called once with the body size
-// from Content-Length (or X-Uncompressed-Length when the body is encoded), or -1 when the
+// from Content-Length (or protocol.UncompressedLengthHeader when the body is encoded), or -1 when the
 // server gave none; chunk is called with the byte count of every piece as it arrives, for a
 // progress bar. A status other than 200, or a body of another size than announced, is an error.
 func Fetch(url string, size func(total int64), chunk func(n int)) (js.Value, error) {
@@ -68,7 +70,7 @@ func contentLength(resp js.Value) int64 {
 	h := resp.Get("headers")
 	name := "Content-Length"
 	if enc := h.Call("get", "Content-Encoding"); enc.Type() == js.TypeString && enc.String() != "identity" {
-		name = "X-Uncompressed-Length"
+		name = protocol.UncompressedLengthHeader
 	}
 	v := h.Call("get", name)
 	if v.Type() != js.TypeString {

@@ -1,12 +1,16 @@
 package wasm
 
-import "sync"
+import (
+	"sync"
+
+	"cifar10/wasm/protocol"
+)
 
 // Inbound is one received message with the bytes of its attached buffers (Files[i] is named by
 // Msg.Files[i]). Err is set instead when the envelope was unreadable or the other side failed
 // (the worker script did not load, an uncaught exception): the receiver shows it to the user.
 type Inbound struct {
-	Msg   Message
+	Msg   protocol.Message
 	Files [][]byte
 	Err   error
 	// Fatal marks an Err after which the other side is gone (the worker crashed or never

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+
+	"cifar10/wasm/protocol"
 )
 
 // Port is one end of the page <-> worker channel: on the page a Worker object, in the worker
@@ -16,12 +18,9 @@ type Port struct {
 	funcs  []js.Func
 }
 
-// NewWorker starts a dedicated Web Worker from scriptURL (assets/worker.js, which runs
-// web/worker.wasm) and returns the page's end of the channel to it.
-func NewWorker(scriptURL string) (*Port, error) { return NewNamedWorker(scriptURL, "trainer") }
-
-// NewNamedWorker is NewWorker with the worker's name, which is also the Web Lock it holds for
-// its whole life (team_js.go).
+// NewNamedWorker starts a dedicated Web Worker from scriptURL (assets/worker.js, which runs
+// web/worker.wasm) and returns the page's end of the channel to it. The worker's name is also
+// the Web Lock it holds for its whole life (team_js.go).
 func NewNamedWorker(scriptURL, name string) (*Port, error) {
 	ctor := js.Global().Get("Worker")
 	if ctor.IsUndefined() {
@@ -77,11 +76,11 @@ func (p *Port) on(target js.Value, event string, f func(js.Value)) {
 func (p *Port) Inbox() <-chan Inbound { return p.q.out }
 
 // Send posts m with files attached as transferred ArrayBuffers (no copy on the JavaScript side).
-func (p *Port) Send(m Message, files ...[]byte) error {
+func (p *Port) Send(m protocol.Message, files ...[]byte) error {
 	if len(files) != len(m.Files) {
-		return fmt.Errorf("%s message: %d files attached, %d named", m.Type, len(files), len(m.Files))
+		return fmt.Errorf("%s message: %d files attached, %d named", m.Kind(), len(files), len(m.Files))
 	}
-	b, err := Encode(m)
+	b, err := protocol.Encode(m)
 	if err != nil {
 		return err
 	}
@@ -110,7 +109,7 @@ func readEnvelope(data js.Value) Inbound {
 	if data.Type() != js.TypeObject || data.Get("json").Type() != js.TypeString {
 		return Inbound{Err: errors.New("received a message that is not an envelope")}
 	}
-	m, err := Decode([]byte(data.Get("json").String()))
+	m, err := protocol.Decode([]byte(data.Get("json").String()))
 	if err != nil {
 		return Inbound{Err: err}
 	}
@@ -124,7 +123,7 @@ func readEnvelope(data js.Value) Inbound {
 		n = bufs.Length()
 	}
 	if n != len(m.Files) {
-		return Inbound{Err: fmt.Errorf("%s message: %d buffers for %d files", m.Type, n, len(m.Files))}
+		return Inbound{Err: fmt.Errorf("%s message: %d buffers for %d files", m.Kind(), n, len(m.Files))}
 	}
 	for i := 0; i < n; i++ {
 		in.Files = append(in.Files, BytesFromJS(nil, bufs.Index(i)))

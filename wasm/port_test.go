@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"cifar10/wasm/protocol"
 )
 
 // TestQueueOrder checks that messages come out in the order they were added, from several
@@ -17,7 +19,7 @@ func TestQueueOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < n; i++ {
-				q.add(Inbound{Msg: Message{Type: TypeProgress, Worker: w, Run: i}})
+				q.add(Inbound{Msg: protocol.Message{Payload: protocol.Progress{}, Worker: w, Run: i}})
 			}
 		}()
 	}

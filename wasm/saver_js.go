@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"syscall/js"
 	"time"
+
+	"cifar10/wasm/protocol"
 )
 
 // The checkpoint saver (assets/saver.js) is a Web Worker that commits the training workers'
@@ -51,7 +53,7 @@ func (s *Saver) Connect() any {
 }
 
 // SendPort posts m with a MessagePort, transferred: the receiver gets it as Inbound.Shared.
-func (p *Port) SendPort(m Message, port any) error {
+func (p *Port) SendPort(m protocol.Message, port any) error {
 	return p.postShared(m, "port", port, true)
 }
 

@@ -6,22 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+
+	"cifar10/wasm/protocol"
 )
 
 // SendShared posts m with a SharedArrayBuffer: the receiver gets the same memory (Inbound.Shared),
 // not a copy, which is how the dataset and a run's board reach every worker.
-func (p *Port) SendShared(m Message, shared any) error {
+func (p *Port) SendShared(m protocol.Message, shared any) error {
 	return p.postShared(m, "shared memory", shared, false)
 }
 
 // postShared posts m with a JavaScript value (what names it in errors) that the receiver gets
 // as Inbound.Shared; with transfer it is moved rather than cloned (a MessagePort must be).
-func (p *Port) postShared(m Message, what string, v any, transfer bool) error {
+func (p *Port) postShared(m protocol.Message, what string, v any, transfer bool) error {
 	jv, ok := v.(js.Value)
 	if !ok {
-		return fmt.Errorf("%s message: the %s is a %T, not a JavaScript value", m.Type, what, v)
+		return fmt.Errorf("%s message: the %s is a %T, not a JavaScript value", m.Kind(), what, v)
 	}
-	b, err := Encode(m)
+	b, err := protocol.Encode(m)
 	if err != nil {
 		return err
 	}

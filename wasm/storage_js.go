@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"syscall/js"
+
+	"cifar10/wasm/protocol"
 )
 
 // StorageEstimate asks the browser how much the page stores (IndexedDB, caches) and may store
@@ -57,18 +59,18 @@ func (p *Port) UploadFromInput(inputID, preset string) (name string, err error) 
 	if err != nil {
 		return name, err
 	}
-	m := Message{Type: TypeCheckpointUpload, Upload: &UploadRequest{Name: name, Preset: preset},
-		Files: []FileRef{{Name: name, Size: buf.Get("byteLength").Int()}}}
+	m := protocol.Message{Payload: protocol.UploadRequest{Name: name, Preset: preset},
+		Files: []protocol.FileRef{{Name: name, Size: buf.Get("byteLength").Int()}}}
 	return name, p.SendBuffers(m, buf)
 }
 
 // SendBuffers posts m with ArrayBuffers that already live in JavaScript attached and
 // transferred, without a copy through Go's memory.
-func (p *Port) SendBuffers(m Message, bufs ...js.Value) error {
+func (p *Port) SendBuffers(m protocol.Message, bufs ...js.Value) error {
 	if len(bufs) != len(m.Files) {
-		return fmt.Errorf("%s message: %d buffers attached, %d named", m.Type, len(bufs), len(m.Files))
+		return fmt.Errorf("%s message: %d buffers attached, %d named", m.Kind(), len(bufs), len(m.Files))
 	}
-	b, err := Encode(m)
+	b, err := protocol.Encode(m)
 	if err != nil {
 		return err
 	}

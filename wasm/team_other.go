@@ -2,7 +2,11 @@
 
 package wasm
 
-import "runtime"
+import (
+	"runtime"
+
+	"cifar10/wasm/protocol"
+)
 
 // Outside a browser (the server prerendering the page) there are no workers and no shared
 // memory: these stand-ins let the page compile.
@@ -11,7 +15,7 @@ import "runtime"
 func NewNamedWorker(scriptURL, name string) (*Port, error) { return nil, ErrNotInBrowser }
 
 // SendShared fails outside a browser.
-func (p *Port) SendShared(m Message, shared any) error { return ErrNotInBrowser }
+func (p *Port) SendShared(m protocol.Message, shared any) error { return ErrNotInBrowser }
 
 // OnExit does nothing outside a browser.
 func (p *Port) OnExit(name string, f func()) {}
@@ -47,4 +51,4 @@ func StartSaver(scriptURL string, ready func()) (*Saver, error) { return nil, Er
 func (s *Saver) Connect() any { return nil }
 
 // SendPort fails outside a browser.
-func (p *Port) SendPort(m Message, port any) error { return ErrNotInBrowser }
+func (p *Port) SendPort(m protocol.Message, port any) error { return ErrNotInBrowser }

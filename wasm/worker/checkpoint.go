@@ -8,21 +8,23 @@ import (
 
 	"cifar10/nn"
 	"cifar10/nn/checkpoint"
+	"cifar10/nn/checkpoint/ckptname"
 	"cifar10/nn/cifar"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // CheckpointStore keeps checkpoint files with their list entries: IndexedDB in the browser
 // (checkpoints_js.go), a map in tests.
 type CheckpointStore interface {
 	// List returns the entries of the stored checkpoints, in no particular order.
-	List() ([]wasm.CheckpointInfo, error)
+	List() ([]protocol.CheckpointInfo, error)
 	// Save stores file with its entry and removes the checkpoints in remove, all in one
 	// transaction: afterwards all of it happened or none did. A full quota is
 	// wasm.ErrStorageFull. file is the engine's again once Save returns (it is reused).
-	Save(info wasm.CheckpointInfo, file []byte, remove []string) error
+	Save(info protocol.CheckpointInfo, file []byte, remove []string) error
 	// Load returns a stored checkpoint's entry and file.
-	Load(id string) (wasm.CheckpointInfo, []byte, error)
+	Load(id string) (protocol.CheckpointInfo, []byte, error)
 }
 
 // BackgroundSaver is a CheckpointStore that can commit a save while training goes on: in
@@ -32,7 +34,7 @@ type BackgroundSaver interface {
 	// StartSave begins Save and returns at once with its outcome: done is false while the
 	// transaction is still running, and with wait the call blocks until it has ended. As with
 	// Save, file is the engine's again once StartSave returns.
-	StartSave(info wasm.CheckpointInfo, file []byte, remove []string) (outcome func(wait bool) (done bool, err error))
+	StartSave(info protocol.CheckpointInfo, file []byte, remove []string) (outcome func(wait bool) (done bool, err error))
 }
 
 // Delegator is a CheckpointStore that can hand its writes to a helper: in the browser the
@@ -49,7 +51,7 @@ func (e *Engine) useSaver(helper any) {
 		return // no store, or one that writes by itself: saves go on as they did
 	}
 	if err := d.UseSaver(helper); err != nil {
-		e.fail(0, wasm.WhereCheckpoint, err)
+		e.fail(0, protocol.WhereCheckpoint, err)
 	}
 }
 
@@ -71,7 +73,7 @@ type runCheckpoints struct {
 
 // pendingSave is a checkpoint handed to a BackgroundSaver whose outcome is not yet known.
 type pendingSave struct {
-	info    wasm.CheckpointInfo
+	info    protocol.CheckpointInfo
 	removed []string
 	outcome func(wait bool) (done bool, err error)
 }
@@ -101,7 +103,7 @@ func (e *Engine) afterStep(loss float32) bool {
 		return true
 	}
 	r.ckpt.full = true
-	e.setPhase(wasm.PhasePaused, storageFullReason(r.step))
+	e.setPhase(protocol.PhasePaused, storageFullReason(r.step))
 	return false
 }
 
@@ -190,15 +192,15 @@ func (e *Engine) settleSave(wait bool) bool {
 		return true
 	}
 	r.ckpt.full = true
-	if r.phase == wasm.PhaseRunning {
-		e.setPhase(wasm.PhasePaused, storageFullReason(r.step))
+	if r.phase == protocol.PhaseRunning {
+		e.setPhase(protocol.PhasePaused, storageFullReason(r.step))
 	}
 	return false
 }
 
 // prepareSave makes the checkpoint of the run's current step and lists the run's checkpoints
 // its save removes (those beyond Keep).
-func (e *Engine) prepareSave() (wasm.CheckpointInfo, []byte, []string, error) {
+func (e *Engine) prepareSave() (protocol.CheckpointInfo, []byte, []string, error) {
 	info, data, err := e.encodeRun()
 	if err != nil {
 		return info, nil, nil, err
@@ -208,7 +210,7 @@ func (e *Engine) prepareSave() (wasm.CheckpointInfo, []byte, []string, error) {
 }
 
 // pruned lists the checkpoints that storing info removes: its group's beyond keep.
-func (e *Engine) pruned(info wasm.CheckpointInfo, keep int) ([]string, error) {
+func (e *Engine) pruned(info protocol.CheckpointInfo, keep int) ([]string, error) {
 	list, err := e.Checkpoints.List()
 	if err != nil {
 		return nil, err
@@ -218,27 +220,27 @@ func (e *Engine) pruned(info wasm.CheckpointInfo, keep int) ([]string, error) {
 
 // saved reports the outcome of saving the checkpoint of step: the new entry, or why it was not
 // stored. It returns err.
-func (e *Engine) saved(step int, info wasm.CheckpointInfo, removed []string, err error) error {
+func (e *Engine) saved(step int, info protocol.CheckpointInfo, removed []string, err error) error {
 	r := e.run
-	name := "checkpoint " + wasm.CheckpointName(int64(step))
+	name := "checkpoint " + ckptname.Base(int64(step))
 	switch {
 	case errors.Is(err, wasm.ErrStorageFull):
-		e.fail(r.id, wasm.WhereCheckpoint, fmt.Errorf("%s was not saved because the browser's storage for this page is full, so training paused at step %d with every older checkpoint kept: delete some checkpoints, then press Resume", name, r.step))
+		e.fail(r.id, protocol.WhereCheckpoint, fmt.Errorf("%s was not saved because the browser's storage for this page is full, so training paused at step %d with every older checkpoint kept: delete some checkpoints, then press Resume", name, r.step))
 	case err != nil:
-		e.fail(r.id, wasm.WhereCheckpoint, fmt.Errorf("%s was not saved: %w", name, err))
+		e.fail(r.id, protocol.WhereCheckpoint, fmt.Errorf("%s was not saved: %w", name, err))
 	default:
 		r.ckpt.saved = step
-		e.post(wasm.Message{Type: wasm.TypeCheckpoint, Checkpoint: &wasm.CheckpointSaved{Info: info, Removed: removed}})
+		e.post(protocol.Message{Payload: protocol.CheckpointSaved{Info: info, Removed: removed}})
 	}
 	return err
 }
 
 // encodeRun makes the checkpoint file of the run's current step and its entry.
-func (e *Engine) encodeRun() (wasm.CheckpointInfo, []byte, error) {
+func (e *Engine) encodeRun() (protocol.CheckpointInfo, []byte, error) {
 	r := e.run
 	now := e.Now()
 	if r.ckpt.group == "" {
-		r.ckpt.group = wasm.RunKey(false, now.UnixMilli())
+		r.ckpt.group = protocol.RunKey(false, now.UnixMilli())
 	}
 	s := r.settings
 	loss := float64(r.ckpt.loss)
@@ -246,19 +248,19 @@ func (e *Engine) encodeRun() (wasm.CheckpointInfo, []byte, error) {
 		Seed: s.Seed, Batch: s.Batch, Examples: int64(r.step) * int64(s.Batch), Time: now, Loss: &loss,
 	})
 	if err != nil {
-		return wasm.CheckpointInfo{}, nil, err
+		return protocol.CheckpointInfo{}, nil, err
 	}
 	r.ckpt.file = data
 	step := int64(r.step)
-	return wasm.CheckpointInfo{
-		ID: wasm.CheckpointID(r.ckpt.group, step), Run: r.ckpt.group, Step: step, Saved: now.UnixMilli(),
+	return protocol.CheckpointInfo{
+		ID: protocol.CheckpointID(r.ckpt.group, step), Run: r.ckpt.group, Step: step, Saved: now.UnixMilli(),
 		Size: len(data), Preset: s.Preset, Seed: s.Seed, Batch: s.Batch, LR: s.LR, Loss: &loss,
 		Steps: s.Steps, Resumable: true,
 	}, data, nil
 }
 
 // store saves a file and prunes its group to keep checkpoints, then tells the page.
-func (e *Engine) store(info wasm.CheckpointInfo, data []byte, keep int) error {
+func (e *Engine) store(info protocol.CheckpointInfo, data []byte, keep int) error {
 	removed, err := e.pruned(info, keep)
 	if err != nil {
 		return err
@@ -266,20 +268,20 @@ func (e *Engine) store(info wasm.CheckpointInfo, data []byte, keep int) error {
 	if err := e.Checkpoints.Save(info, data, removed); err != nil {
 		return err
 	}
-	e.post(wasm.Message{Type: wasm.TypeCheckpoint, Checkpoint: &wasm.CheckpointSaved{Info: info, Removed: removed}})
+	e.post(protocol.Message{Payload: protocol.CheckpointSaved{Info: info, Removed: removed}})
 	return nil
 }
 
 // restore makes run m.Run from a stored checkpoint: trained on at once when resuming, else
 // kept for evaluation (phase restored). The current run is replaced only once the file has
 // been read, decoded and loaded, so a refused restore changes nothing.
-func (e *Engine) restore(m wasm.Message) {
-	r, reason, err := e.runFromStore(m.Run, *m.Restore)
+func (e *Engine) restore(m protocol.Message) {
+	r, reason, err := e.runFromStore(m.Run, m.Payload.(protocol.RestoreRequest))
 	if err == nil {
 		err = e.joinGroup(r) // every worker of a group restores the same file (parallel.go)
 	}
 	if err != nil {
-		e.fail(m.Run, wasm.WhereCheckpoint, err)
+		e.fail(m.Run, protocol.WhereCheckpoint, err)
 		return
 	}
 	if e.run != nil {
@@ -288,12 +290,12 @@ func (e *Engine) restore(m wasm.Message) {
 	e.run = r
 	r.lastReport = e.Now()
 	s := r.settings
-	e.post(wasm.Message{Type: wasm.TypeState, Run: r.id, State: &wasm.RunState{Phase: r.phase, Step: r.step, Reason: reason, Settings: &s}})
+	e.post(protocol.Message{Run: r.id, Payload: protocol.RunState{Phase: r.phase, Step: r.step, Reason: reason, Settings: &s}})
 }
 
 // runFromStore reads, decodes and loads a stored checkpoint into a new run, and says what a
 // run restored for evaluation holds.
-func (e *Engine) runFromStore(id int, req wasm.RestoreRequest) (r *run, restored string, err error) {
+func (e *Engine) runFromStore(id int, req protocol.RestoreRequest) (r *run, restored string, err error) {
 	if e.data == nil {
 		return nil, "", errors.New("the dataset is not loaded yet")
 	}
@@ -317,7 +319,7 @@ func (e *Engine) runFromStore(id int, req wasm.RestoreRequest) (r *run, restored
 			r.ckpt.group = info.Run // continue the run; from an older checkpoint, branch off
 		}
 	}
-	if r.phase == wasm.PhaseRestored {
+	if r.phase == protocol.PhaseRestored {
 		held := "weights and optimizer state"
 		if ck.Optimizer == nil {
 			held = "weights only"
@@ -331,7 +333,7 @@ func (e *Engine) runFromStore(id int, req wasm.RestoreRequest) (r *run, restored
 // A resumable file keeps its own preset, seed, batch and learning rate, so training continues
 // exactly; a weights-only file starts a fresh optimizer at step 0 with the page's seed and
 // batch (fine-tuning). Steps, SaveEvery and Keep are the page's.
-func runFromCheckpoint(id int, ck *checkpoint.Checkpoint, req wasm.RestoreRequest, data *cifar.Data) (*run, error) {
+func runFromCheckpoint(id int, ck *checkpoint.Checkpoint, req protocol.RestoreRequest, data *cifar.Data) (*run, error) {
 	m, err := ck.NewModel()
 	if err != nil {
 		return nil, err
@@ -351,13 +353,13 @@ func runFromCheckpoint(id int, ck *checkpoint.Checkpoint, req wasm.RestoreReques
 	step := int(opt.Steps())
 	r.step, r.first, r.ckpt.saved = step, step, step
 	if !req.Resume {
-		r.phase = wasm.PhaseRestored
+		r.phase = protocol.PhaseRestored
 	}
 	return r, nil
 }
 
 // restoredSettings are the settings of a run made from ck (see runFromCheckpoint).
-func restoredSettings(ck *checkpoint.Checkpoint, opt nn.Optimizer, req wasm.RestoreRequest) (wasm.Settings, error) {
+func restoredSettings(ck *checkpoint.Checkpoint, opt nn.Optimizer, req protocol.RestoreRequest) (protocol.Settings, error) {
 	s := req.Settings
 	step := opt.Steps()
 	if ck.Resumable() {
@@ -383,18 +385,18 @@ func restoredSettings(ck *checkpoint.Checkpoint, opt nn.Optimizer, req wasm.Rest
 // upload checks an uploaded checkpoint file completely (decoded against the page's preset,
 // then loaded into a model and optimizer as a restore would) and stores it as its own group.
 // A refused file is explained in one sentence and nothing stored changes.
-func (e *Engine) upload(m wasm.Message, files [][]byte) {
-	req := *m.Upload
+func (e *Engine) upload(m protocol.Message, files [][]byte) {
+	req := m.Payload.(protocol.UploadRequest)
 	name := "the file " + req.Name
 	if req.Name == "" {
 		name = "the uploaded file"
 	}
 	if len(files) != 1 {
-		e.fail(0, wasm.WhereCheckpoint, fmt.Errorf("%s was not stored: the upload carried %d files", name, len(files)))
+		e.fail(0, protocol.WhereCheckpoint, fmt.Errorf("%s was not stored: the upload carried %d files", name, len(files)))
 		return
 	}
 	if e.Checkpoints == nil {
-		e.fail(0, wasm.WhereCheckpoint, fmt.Errorf("%s was not stored: %w", name, errNoStore))
+		e.fail(0, protocol.WhereCheckpoint, fmt.Errorf("%s was not stored: %w", name, errNoStore))
 		return
 	}
 	info, err := CheckUpload(files[0], req, e.Now())
@@ -403,9 +405,9 @@ func (e *Engine) upload(m wasm.Message, files [][]byte) {
 	}
 	switch {
 	case errors.Is(err, wasm.ErrStorageFull):
-		e.fail(0, wasm.WhereCheckpoint, fmt.Errorf("%s was not stored because the browser's storage for this page is full; delete some checkpoints and upload it again", name))
+		e.fail(0, protocol.WhereCheckpoint, fmt.Errorf("%s was not stored because the browser's storage for this page is full; delete some checkpoints and upload it again", name))
 	case err != nil:
-		e.fail(0, wasm.WhereCheckpoint, fmt.Errorf("%s was not stored: %s", name, reason(err)))
+		e.fail(0, protocol.WhereCheckpoint, fmt.Errorf("%s was not stored: %s", name, reason(err)))
 	}
 }
 
@@ -413,22 +415,22 @@ func (e *Engine) upload(m wasm.Message, files [][]byte) {
 // now as a group of its own. It accepts what the native trainer writes, what this page
 // writes, and weights-only files of any tool that uses the same tensor names; it refuses
 // anything that would not restore (a damaged file, NaN, another preset's model).
-func CheckUpload(data []byte, req wasm.UploadRequest, now time.Time) (wasm.CheckpointInfo, error) {
+func CheckUpload(data []byte, req protocol.UploadRequest, now time.Time) (protocol.CheckpointInfo, error) {
 	ck, err := checkpoint.Decode(data, req.Preset)
 	if err != nil {
-		return wasm.CheckpointInfo{}, err
+		return protocol.CheckpointInfo{}, err
 	}
 	m, err := ck.NewModel()
 	if err != nil {
-		return wasm.CheckpointInfo{}, err
+		return protocol.CheckpointInfo{}, err
 	}
 	opt, err := ck.NewOptimizer(m)
 	if err != nil {
-		return wasm.CheckpointInfo{}, err
+		return protocol.CheckpointInfo{}, err
 	}
-	group := wasm.RunKey(true, now.UnixMilli())
-	info := wasm.CheckpointInfo{
-		ID: wasm.CheckpointID(group, ck.Step), Run: group, Step: ck.Step, Saved: now.UnixMilli(),
+	group := protocol.RunKey(true, now.UnixMilli())
+	info := protocol.CheckpointInfo{
+		ID: protocol.CheckpointID(group, ck.Step), Run: group, Step: ck.Step, Saved: now.UnixMilli(),
 		Size: len(data), Preset: ck.Spec.Name, Seed: ck.Run.Seed, Batch: ck.Run.Batch,
 		LR: opt.Config().LR, Loss: ck.Run.Loss, Upload: req.Name,
 		Resumable: ck.Resumable() && ck.Run.Examples == ck.Step*int64(ck.Run.Batch),

@@ -14,23 +14,24 @@ import (
 	"cifar10/nn/checkpoint"
 	"cifar10/nn/safetensors"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // memStore is a CheckpointStore in memory with IndexedDB's all-or-nothing transactions and an
 // optional quota on the bytes of the files it holds.
 type memStore struct {
-	infos map[string]wasm.CheckpointInfo
+	infos map[string]protocol.CheckpointInfo
 	files map[string][]byte
 	quota int // 0: none
 	saves int
 }
 
 func newMemStore() *memStore {
-	return &memStore{infos: map[string]wasm.CheckpointInfo{}, files: map[string][]byte{}}
+	return &memStore{infos: map[string]protocol.CheckpointInfo{}, files: map[string][]byte{}}
 }
 
-func (s *memStore) List() ([]wasm.CheckpointInfo, error) {
-	var out []wasm.CheckpointInfo
+func (s *memStore) List() ([]protocol.CheckpointInfo, error) {
+	var out []protocol.CheckpointInfo
 	for _, c := range s.infos {
 		out = append(out, c)
 	}
@@ -38,7 +39,7 @@ func (s *memStore) List() ([]wasm.CheckpointInfo, error) {
 	return out, nil
 }
 
-func (s *memStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) error {
+func (s *memStore) Save(info protocol.CheckpointInfo, file []byte, remove []string) error {
 	used := len(file)
 	for id, f := range s.files {
 		if !slices.Contains(remove, id) && id != info.ID {
@@ -57,7 +58,7 @@ func (s *memStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) 
 	return nil
 }
 
-func (s *memStore) Load(id string) (wasm.CheckpointInfo, []byte, error) {
+func (s *memStore) Load(id string) (protocol.CheckpointInfo, []byte, error) {
 	info, ok := s.infos[id]
 	if !ok {
 		return info, nil, fmt.Errorf("no checkpoint %s", id)
@@ -78,9 +79,9 @@ func (s *memStore) steps(group string) []int64 {
 }
 
 // find returns the entry of a group at a step.
-func (s *memStore) find(t *testing.T, group string, step int64) wasm.CheckpointInfo {
+func (s *memStore) find(t *testing.T, group string, step int64) protocol.CheckpointInfo {
 	t.Helper()
-	c, ok := s.infos[wasm.CheckpointID(group, step)]
+	c, ok := s.infos[protocol.CheckpointID(group, step)]
 	if !ok {
 		t.Fatalf("no checkpoint at step %d in %s; stored: %v", step, group, s.ids())
 	}
@@ -107,7 +108,7 @@ func storeEngine(t *testing.T) (*Engine, *recorder, *memStore) {
 	return e, rec, st
 }
 
-func policy(steps, batch int, seed uint64, every, keep int) *wasm.Settings {
+func policy(steps, batch int, seed uint64, every, keep int) *protocol.Settings {
 	s := settings(steps, batch, seed)
 	s.SaveEvery, s.Keep = every, keep
 	return s
@@ -120,11 +121,11 @@ func runToEnd(e *Engine) {
 }
 
 // errorsOf returns the messages of the errors reported at where.
-func errorsOf(rec *recorder, where string) []string {
+func errorsOf(rec *recorder, where protocol.Where) []string {
 	var out []string
-	for _, m := range rec.of(wasm.TypeError) {
-		if m.Error.Where == where {
-			out = append(out, m.Error.Message)
+	for _, m := range rec.of(protocol.KindError) {
+		if m.Payload.(protocol.Failure).Where == where {
+			out = append(out, m.Payload.(protocol.Failure).Message)
 		}
 	}
 	return out
@@ -136,26 +137,26 @@ func errorsOf(rec *recorder, where string) []string {
 func TestSaveEveryAndKeep(t *testing.T) {
 	e, rec, st := storeEngine(t)
 	s := policy(7, 4, 3, 3, 2)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}})
 	runToEnd(e)
-	saved := rec.of(wasm.TypeCheckpoint)
+	saved := rec.of(protocol.KindCheckpoint)
 	if len(saved) != 3 || st.saves != 3 {
-		t.Fatalf("checkpoint reports %d, saves %d; errors %v", len(saved), st.saves, rec.of(wasm.TypeError))
+		t.Fatalf("checkpoint reports %d, saves %d; errors %v", len(saved), st.saves, rec.of(protocol.KindError))
 	}
-	group := saved[0].Checkpoint.Info.Run
+	group := saved[0].Payload.(protocol.CheckpointSaved).Info.Run
 	for i, step := range []int64{3, 6, 7} {
-		info := saved[i].Checkpoint.Info
+		info := saved[i].Payload.(protocol.CheckpointSaved).Info
 		if info.Step != step || info.Run != group || info.Name() != fmt.Sprintf("cifar10.ckpt-%d", step) || !info.Resumable || info.Steps != 7 {
 			t.Errorf("report %d: %+v", i, info)
 		}
 	}
-	if got := saved[2].Checkpoint.Removed; !slices.Equal(got, []string{wasm.CheckpointID(group, 3)}) {
+	if got := saved[2].Payload.(protocol.CheckpointSaved).Removed; !slices.Equal(got, []string{protocol.CheckpointID(group, 3)}) {
 		t.Errorf("the third save removed %v, want step 3", got)
 	}
 	if got := st.steps(group); !slices.Equal(got, []int64{6, 7}) {
 		t.Fatalf("stored steps %v, want [6 7]", got)
 	}
-	_, data, _ := st.Load(wasm.CheckpointID(group, 7))
+	_, data, _ := st.Load(protocol.CheckpointID(group, 7))
 	ck, err := checkpoint.Decode(data, "cifar10")
 	if err != nil {
 		t.Fatal(err)
@@ -181,20 +182,20 @@ func TestSaveEveryAndKeep(t *testing.T) {
 func TestResumeExact(t *testing.T) {
 	e, rec, st := storeEngine(t)
 	s := policy(6, 4, 11, 3, 5)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}})
 	runToEnd(e)
 	whole := rec.losses()
-	first := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
+	first := rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info
 	rec.msgs = nil
 
 	other := *policy(6, 16, 99, 3, 5) // the controls' seed and batch must not matter
-	e.Handle(wasm.Message{Type: wasm.TypeCheckpointRestore, Run: 2, Restore: &wasm.RestoreRequest{ID: first.ID, Resume: true, Settings: other}})
-	if st := rec.lastState(); st.Phase != wasm.PhaseRunning || st.Step != 3 || st.Settings == nil || st.Settings.Seed != 11 || st.Settings.Batch != 4 {
-		t.Fatalf("after resume: %+v; errors %v", st, rec.of(wasm.TypeError))
+	e.Handle(protocol.Message{Run: 2, Payload: protocol.RestoreRequest{ID: first.ID, Resume: true, Settings: other}})
+	if st := rec.lastState(); st.Phase != protocol.PhaseRunning || st.Step != 3 || st.Settings == nil || st.Settings.Seed != 11 || st.Settings.Batch != 4 {
+		t.Fatalf("after resume: %+v; errors %v", st, rec.of(protocol.KindError))
 	}
 	runToEnd(e)
 	resumed := rec.losses()
-	if len(resumed) != 3 || rec.of(wasm.TypeProgress)[0].Progress.FirstStep != 3 {
+	if len(resumed) != 3 || rec.of(protocol.KindProgress)[0].Payload.(protocol.Progress).FirstStep != 3 {
 		t.Fatalf("resumed losses %v", resumed)
 	}
 	for i, l := range resumed {
@@ -202,12 +203,12 @@ func TestResumeExact(t *testing.T) {
 			t.Errorf("step %d: resumed loss %v, uninterrupted %v", 3+i, l, whole[3+i])
 		}
 	}
-	saved := rec.of(wasm.TypeCheckpoint)
-	if len(saved) != 1 || saved[0].Checkpoint.Info.Step != 6 || saved[0].Checkpoint.Info.Run == first.Run {
+	saved := rec.of(protocol.KindCheckpoint)
+	if len(saved) != 1 || saved[0].Payload.(protocol.CheckpointSaved).Info.Step != 6 || saved[0].Payload.(protocol.CheckpointSaved).Info.Run == first.Run {
 		t.Fatalf("the resumed run saved %+v", saved)
 	}
-	_, a, _ := st.Load(wasm.CheckpointID(first.Run, 6))
-	_, b, _ := st.Load(saved[0].Checkpoint.Info.ID)
+	_, a, _ := st.Load(protocol.CheckpointID(first.Run, 6))
+	_, b, _ := st.Load(saved[0].Payload.(protocol.CheckpointSaved).Info.ID)
 	sameTensors(t, a, b)
 }
 
@@ -237,10 +238,10 @@ func sameTensors(t *testing.T, a, b []byte) {
 // the same group, and Keep prunes across the two sessions.
 func TestResumeLatestContinuesGroup(t *testing.T) {
 	e, rec, st := storeEngine(t)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(4, 2, 1, 2, 2)})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *policy(4, 2, 1, 2, 2)}})
 	runToEnd(e)
-	last := rec.of(wasm.TypeCheckpoint)[1].Checkpoint.Info
-	e.Handle(wasm.Message{Type: wasm.TypeCheckpointRestore, Run: 2, Restore: &wasm.RestoreRequest{ID: last.ID, Resume: true, Settings: *policy(8, 2, 1, 2, 2)}})
+	last := rec.of(protocol.KindCheckpoint)[1].Payload.(protocol.CheckpointSaved).Info
+	e.Handle(protocol.Message{Run: 2, Payload: protocol.RestoreRequest{ID: last.ID, Resume: true, Settings: *policy(8, 2, 1, 2, 2)}})
 	runToEnd(e)
 	if got := st.steps(last.Run); !slices.Equal(got, []int64{6, 8}) || len(st.infos) != 2 {
 		t.Errorf("stored %v, want steps 6 and 8 of the one group", st.ids())
@@ -252,28 +253,28 @@ func TestResumeLatestContinuesGroup(t *testing.T) {
 func TestRestoreForEvaluation(t *testing.T) {
 	e, rec, st := storeEngine(t)
 	s := policy(5, 4, 2, 5, 5)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}})
 	runToEnd(e)
-	info := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 2, Settings: settings(3, 4, 77)}) // other weights
+	info := rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info
+	e.Handle(protocol.Message{Run: 2, Payload: protocol.Start{Settings: *settings(3, 4, 77)}}) // other weights
 	runToEnd(e)
 	rec.msgs = nil
 	saves := st.saves
 
-	e.Handle(wasm.Message{Type: wasm.TypeCheckpointRestore, Run: 3, Restore: &wasm.RestoreRequest{ID: info.ID, Settings: *settings(100, 8, 1)}})
+	e.Handle(protocol.Message{Run: 3, Payload: protocol.RestoreRequest{ID: info.ID, Settings: *settings(100, 8, 1)}})
 	stt := rec.lastState()
-	if stt.Phase != wasm.PhaseRestored || stt.Step != 5 || !strings.Contains(stt.Reason, "cifar10.ckpt-5") || e.Busy() {
-		t.Fatalf("state %+v busy %v; errors %v", stt, e.Busy(), rec.of(wasm.TypeError))
+	if stt.Phase != protocol.PhaseRestored || stt.Step != 5 || !strings.Contains(stt.Reason, "cifar10.ckpt-5") || e.Busy() {
+		t.Fatalf("state %+v busy %v; errors %v", stt, e.Busy(), rec.of(protocol.KindError))
 	}
-	e.Handle(wasm.Message{Type: wasm.TypeEval, Run: 3})
+	e.Handle(protocol.Message{Payload: protocol.Eval{}, Run: 3})
 	runToEnd(e)
 	_, m := reference(t, e.data, *s)
 	want := evaluateModel(t, m, e.data.Test)
-	res := rec.of(wasm.TypeEvalResult)
-	if len(res) != 1 || res[0].EvalResult.Correct != want.Correct || res[0].EvalResult.Step != 5 || res[0].Run != 3 {
+	res := rec.of(protocol.KindEvalResult)
+	if len(res) != 1 || res[0].Payload.(protocol.EvalResult).Correct != want.Correct || res[0].Payload.(protocol.EvalResult).Step != 5 || res[0].Run != 3 {
 		t.Errorf("evaluation %+v, want %d correct at step 5", res, want.Correct)
 	}
-	if st.saves != saves || len(rec.of(wasm.TypeCheckpoint)) != 0 {
+	if st.saves != saves || len(rec.of(protocol.KindCheckpoint)) != 0 {
 		t.Errorf("restoring and evaluating saved something: %d saves", st.saves)
 	}
 }
@@ -281,21 +282,21 @@ func TestRestoreForEvaluation(t *testing.T) {
 // TestRestoreRefused leaves the current run alone when a restore cannot be done.
 func TestRestoreRefused(t *testing.T) {
 	e, rec, _ := storeEngine(t)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(4, 2, 1, 4, 5)})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *policy(4, 2, 1, 4, 5)}})
 	runToEnd(e)
-	info := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
+	info := rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info
 	rec.msgs = nil
-	for _, req := range []wasm.RestoreRequest{
-		{ID: info.ID, Resume: true, Settings: *settings(4, 2, 1)},                         // already at step 4
-		{ID: wasm.CheckpointID(info.Run, 9), Resume: true, Settings: *settings(20, 2, 1)}, // not stored
+	for _, req := range []protocol.RestoreRequest{
+		{ID: info.ID, Resume: true, Settings: *settings(4, 2, 1)},                             // already at step 4
+		{ID: protocol.CheckpointID(info.Run, 9), Resume: true, Settings: *settings(20, 2, 1)}, // not stored
 	} {
-		e.Handle(wasm.Message{Type: wasm.TypeCheckpointRestore, Run: 2, Restore: &req})
+		e.Handle(protocol.Message{Run: 2, Payload: req})
 	}
-	errs := errorsOf(rec, wasm.WhereCheckpoint)
+	errs := errorsOf(rec, protocol.WhereCheckpoint)
 	if len(errs) != 2 || !strings.Contains(errs[0], "already at step 4") || !strings.Contains(errs[1], "no checkpoint") {
 		t.Errorf("errors %q", errs)
 	}
-	if e.run.id != 1 || e.run.phase != wasm.PhaseFinished || len(rec.of(wasm.TypeState)) != 0 {
+	if e.run.id != 1 || e.run.phase != protocol.PhaseFinished || len(rec.of(protocol.KindState)) != 0 {
 		t.Errorf("a refused restore changed the run: %d %s", e.run.id, e.run.phase)
 	}
 }
@@ -303,13 +304,13 @@ func TestRestoreRefused(t *testing.T) {
 // TestStopSaves saves the step reached when a run is stopped between checkpoints.
 func TestStopSaves(t *testing.T) {
 	e, rec, st := storeEngine(t)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 3, 5)})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *policy(100, 2, 1, 3, 5)}})
 	for i := 0; i < 5; i++ {
 		e.Work()
 	}
-	e.Handle(wasm.Message{Type: wasm.TypeStop, Run: 1})
-	saved := rec.of(wasm.TypeCheckpoint)
-	if len(saved) != 2 || saved[1].Checkpoint.Info.Step != 5 || st.saves != 2 {
+	e.Handle(protocol.Message{Payload: protocol.Stop{}, Run: 1})
+	saved := rec.of(protocol.KindCheckpoint)
+	if len(saved) != 2 || saved[1].Payload.(protocol.CheckpointSaved).Info.Step != 5 || st.saves != 2 {
 		t.Errorf("saved %+v", saved)
 	}
 }
@@ -318,35 +319,35 @@ func TestStopSaves(t *testing.T) {
 // that step, and every checkpoint stored before is still there.
 func TestStorageFull(t *testing.T) {
 	e, rec, st := storeEngine(t)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 2, 5)})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *policy(100, 2, 1, 2, 5)}})
 	e.Work()
 	e.Work()
-	size := st.infos[rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info.ID].Size
+	size := st.infos[rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info.ID].Size
 	st.quota = 2*size + size/2
 	for e.Busy() {
 		e.Work()
 	}
 	stt := rec.lastState()
-	if stt.Phase != wasm.PhasePaused || stt.Step != 6 || !strings.Contains(stt.Reason, "storage is full") {
+	if stt.Phase != protocol.PhasePaused || stt.Step != 6 || !strings.Contains(stt.Reason, "storage is full") {
 		t.Fatalf("state %+v", stt)
 	}
-	errs := errorsOf(rec, wasm.WhereCheckpoint)
+	errs := errorsOf(rec, protocol.WhereCheckpoint)
 	if len(errs) != 1 || !strings.Contains(errs[0], "checkpoint cifar10.ckpt-6 was not saved") || !strings.Contains(errs[0], "kept") {
 		t.Errorf("errors %q", errs)
 	}
-	if got := st.steps(rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info.Run); !slices.Equal(got, []int64{2, 4}) {
+	if got := st.steps(rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info.Run); !slices.Equal(got, []int64{2, 4}) {
 		t.Errorf("stored %v after the full quota, want 2 and 4", got)
 	}
-	group := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info.Run
+	group := rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info.Run
 	// Still full: Resume retries the save, which fails again, and the run stays paused.
-	e.Handle(wasm.Message{Type: wasm.TypeResume, Run: 1})
-	if stt := rec.lastState(); stt.Phase != wasm.PhasePaused || e.Busy() || len(errorsOf(rec, wasm.WhereCheckpoint)) != 2 {
+	e.Handle(protocol.Message{Payload: protocol.Resume{}, Run: 1})
+	if stt := rec.lastState(); stt.Phase != protocol.PhasePaused || e.Busy() || len(errorsOf(rec, protocol.WhereCheckpoint)) != 2 {
 		t.Fatalf("resumed with the storage still full: %+v", stt)
 	}
 	// Room made: Resume saves the refused checkpoint first, then trains on.
 	st.quota = 0
-	e.Handle(wasm.Message{Type: wasm.TypeResume, Run: 1})
-	if got := st.steps(group); !slices.Equal(got, []int64{2, 4, 6}) || rec.lastState().Phase != wasm.PhaseRunning {
+	e.Handle(protocol.Message{Payload: protocol.Resume{}, Run: 1})
+	if got := st.steps(group); !slices.Equal(got, []int64{2, 4, 6}) || rec.lastState().Phase != protocol.PhaseRunning {
 		t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
 	}
 	e.Work()
@@ -360,12 +361,12 @@ func TestStorageFull(t *testing.T) {
 // and nothing fails.
 func TestNoStore(t *testing.T) {
 	e, rec := loadedEngine(t, testData())
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(6, 2, 1, 2, 5)})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *policy(6, 2, 1, 2, 5)}})
 	runToEnd(e)
-	if errs := rec.of(wasm.TypeError); len(errs) != 0 {
+	if errs := rec.of(protocol.KindError); len(errs) != 0 {
 		t.Errorf("errors %+v", errs)
 	}
-	if st := rec.lastState(); st.Phase != wasm.PhaseFinished {
+	if st := rec.lastState(); st.Phase != protocol.PhaseFinished {
 		t.Errorf("state %+v", st)
 	}
 }
@@ -414,16 +415,16 @@ func TestUploadChecks(t *testing.T) {
 	e, rec, st := storeEngine(t)
 	good := validFile(t, "cifar10")
 	upload := func(name string, data []byte) {
-		e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeCheckpointUpload,
-			Upload: &wasm.UploadRequest{Name: name, Preset: "cifar10"},
-			Files:  []wasm.FileRef{{Name: name, Size: len(data)}}}, Files: [][]byte{data}})
+		e.Receive(wasm.Inbound{Msg: protocol.Message{
+			Payload: protocol.UploadRequest{Name: name, Preset: "cifar10"},
+			Files:   []protocol.FileRef{{Name: name, Size: len(data)}}}, Files: [][]byte{data}})
 	}
 	upload("good.safetensors", good)
-	saved := rec.of(wasm.TypeCheckpoint)
+	saved := rec.of(protocol.KindCheckpoint)
 	if len(saved) != 1 {
-		t.Fatalf("the good file was not stored: %v", rec.of(wasm.TypeError))
+		t.Fatalf("the good file was not stored: %v", rec.of(protocol.KindError))
 	}
-	info := saved[0].Checkpoint.Info
+	info := saved[0].Payload.(protocol.CheckpointSaved).Info
 	if !info.Uploaded() || info.Upload != "good.safetensors" || info.Step != 0 || info.Size != len(good) || info.Preset != "cifar10" || !info.Resumable {
 		t.Errorf("stored %+v", info)
 	}
@@ -441,7 +442,7 @@ func TestUploadChecks(t *testing.T) {
 	for i, b := range bad {
 		upload(b.name, files[i])
 	}
-	errs := errorsOf(rec, wasm.WhereCheckpoint)
+	errs := errorsOf(rec, protocol.WhereCheckpoint)
 	if len(errs) != len(bad) {
 		t.Fatalf("errors %q", errs)
 	}
@@ -471,16 +472,16 @@ func TestUploadWeightsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeCheckpointUpload, Upload: &wasm.UploadRequest{Name: "w.safetensors", Preset: "cifar10"},
-		Files: []wasm.FileRef{{Name: "w", Size: len(data)}}}, Files: [][]byte{data}})
-	saved := rec.of(wasm.TypeCheckpoint)
-	if len(saved) != 1 || saved[0].Checkpoint.Info.Resumable {
-		t.Fatalf("saved %+v, errors %v", saved, rec.of(wasm.TypeError))
+	e.Receive(wasm.Inbound{Msg: protocol.Message{Payload: protocol.UploadRequest{Name: "w.safetensors", Preset: "cifar10"},
+		Files: []protocol.FileRef{{Name: "w", Size: len(data)}}}, Files: [][]byte{data}})
+	saved := rec.of(protocol.KindCheckpoint)
+	if len(saved) != 1 || saved[0].Payload.(protocol.CheckpointSaved).Info.Resumable {
+		t.Fatalf("saved %+v, errors %v", saved, rec.of(protocol.KindError))
 	}
-	e.Handle(wasm.Message{Type: wasm.TypeCheckpointRestore, Run: 1, Restore: &wasm.RestoreRequest{ID: saved[0].Checkpoint.Info.ID, Resume: true, Settings: *policy(2, 2, 1, 0, 5)}})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.RestoreRequest{ID: saved[0].Payload.(protocol.CheckpointSaved).Info.ID, Resume: true, Settings: *policy(2, 2, 1, 0, 5)}})
 	runToEnd(e)
-	if st := rec.lastState(); st.Phase != wasm.PhaseFinished || st.Step != 2 {
-		t.Errorf("fine-tuning from weights: %+v; errors %v", st, rec.of(wasm.TypeError))
+	if st := rec.lastState(); st.Phase != protocol.PhaseFinished || st.Step != 2 {
+		t.Errorf("fine-tuning from weights: %+v; errors %v", st, rec.of(protocol.KindError))
 	}
 }
 
@@ -498,7 +499,7 @@ type bgSave struct {
 	done  bool
 }
 
-func (s *bgStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(bool) (bool, error) {
+func (s *bgStore) StartSave(info protocol.CheckpointInfo, file []byte, remove []string) func(bool) (bool, error) {
 	file = bytes.Clone(file) // the engine may reuse its buffer, as the browser's copy allows
 	sv := &bgSave{apply: func() error { return s.memStore.Save(info, file, remove) }}
 	s.started++
@@ -532,38 +533,38 @@ func bgEngine(t *testing.T) (*Engine, *recorder, *bgStore) {
 // open one of step 6.
 func TestBackgroundSave(t *testing.T) {
 	e, rec, st := bgEngine(t)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(7, 4, 3, 3, 2)})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *policy(7, 4, 3, 3, 2)}})
 	for range 4 {
 		e.Work()
 	}
-	if st.started != 1 || st.saves != 0 || len(rec.of(wasm.TypeCheckpoint)) != 0 || rec.lastState().Phase != wasm.PhaseRunning {
+	if st.started != 1 || st.saves != 0 || len(rec.of(protocol.KindCheckpoint)) != 0 || rec.lastState().Phase != protocol.PhaseRunning {
 		t.Fatalf("after 4 steps with the save of step 3 open: started %d, stored %d, reported %d, state %+v",
-			st.started, st.saves, len(rec.of(wasm.TypeCheckpoint)), rec.lastState())
+			st.started, st.saves, len(rec.of(protocol.KindCheckpoint)), rec.lastState())
 	}
 	st.finish()
 	e.Work()
-	saved := rec.of(wasm.TypeCheckpoint)
-	if len(saved) != 1 || saved[0].Checkpoint.Info.Step != 3 || st.saves != 1 {
+	saved := rec.of(protocol.KindCheckpoint)
+	if len(saved) != 1 || saved[0].Payload.(protocol.CheckpointSaved).Info.Step != 3 || st.saves != 1 {
 		t.Fatalf("after the commit and one more step: reports %v, stored %d", saved, st.saves)
 	}
 	runToEnd(e)
-	saved = rec.of(wasm.TypeCheckpoint)
-	if len(saved) != 3 || saved[1].Checkpoint.Info.Step != 6 || saved[2].Checkpoint.Info.Step != 7 {
-		t.Fatalf("reports %d: %+v; errors %v", len(saved), saved, rec.of(wasm.TypeError))
+	saved = rec.of(protocol.KindCheckpoint)
+	if len(saved) != 3 || saved[1].Payload.(protocol.CheckpointSaved).Info.Step != 6 || saved[2].Payload.(protocol.CheckpointSaved).Info.Step != 7 {
+		t.Fatalf("reports %d: %+v; errors %v", len(saved), saved, rec.of(protocol.KindError))
 	}
-	group := saved[0].Checkpoint.Info.Run
-	if got := saved[2].Checkpoint.Removed; !slices.Equal(got, []string{wasm.CheckpointID(group, 3)}) {
+	group := saved[0].Payload.(protocol.CheckpointSaved).Info.Run
+	if got := saved[2].Payload.(protocol.CheckpointSaved).Removed; !slices.Equal(got, []string{protocol.CheckpointID(group, 3)}) {
 		t.Errorf("the last save removed %v, want step 3", got)
 	}
 	if got := st.steps(group); !slices.Equal(got, []int64{6, 7}) || st.started != 2 || len(st.open) != 0 {
 		t.Errorf("stored steps %v (want [6 7]), %d started in the background (want 2), %d open", got, st.started, len(st.open))
 	}
-	_, data, _ := st.Load(wasm.CheckpointID(group, 6))
+	_, data, _ := st.Load(protocol.CheckpointID(group, 6))
 	ck, err := checkpoint.Decode(data, "cifar10")
 	if err != nil || ck.Step != 6 || ck.Run.Examples != 24 {
 		t.Fatalf("checkpoint of step 6: %v, %+v", err, ck)
 	}
-	if st := rec.lastState(); st.Phase != wasm.PhaseFinished {
+	if st := rec.lastState(); st.Phase != protocol.PhaseFinished {
 		t.Errorf("state %+v", st)
 	}
 }
@@ -583,12 +584,12 @@ func TestBackgroundStorageFull(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e, rec, st := bgEngine(t)
-			e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: policy(100, 2, 1, 2, 5)})
+			e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *policy(100, 2, 1, 2, 5)}})
 			e.Work()
 			e.Work()
 			st.finish()
 			e.Work()
-			first := rec.of(wasm.TypeCheckpoint)[0].Checkpoint.Info
+			first := rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info
 			st.quota = 2*first.Size + first.Size/2
 			for e.Busy() {
 				e.Work()
@@ -597,10 +598,10 @@ func TestBackgroundStorageFull(t *testing.T) {
 				}
 			}
 			stt := rec.lastState()
-			if stt.Phase != wasm.PhasePaused || stt.Step != c.paused || !strings.Contains(stt.Reason, "storage is full") {
+			if stt.Phase != protocol.PhasePaused || stt.Step != c.paused || !strings.Contains(stt.Reason, "storage is full") {
 				t.Fatalf("state %+v", stt)
 			}
-			errs := errorsOf(rec, wasm.WhereCheckpoint)
+			errs := errorsOf(rec, protocol.WhereCheckpoint)
 			if len(errs) != 1 || !strings.Contains(errs[0], "checkpoint cifar10.ckpt-6 was not saved") || !strings.Contains(errs[0], fmt.Sprintf("paused at step %d", c.paused)) {
 				t.Errorf("errors %q", errs)
 			}
@@ -611,8 +612,8 @@ func TestBackgroundStorageFull(t *testing.T) {
 				t.Errorf("stored %v after the full quota, want 2 and 4", got)
 			}
 			st.quota = 0
-			e.Handle(wasm.Message{Type: wasm.TypeResume, Run: 1})
-			if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4, int64(c.paused)}) || rec.lastState().Phase != wasm.PhaseRunning {
+			e.Handle(protocol.Message{Payload: protocol.Resume{}, Run: 1})
+			if got := st.steps(first.Run); !slices.Equal(got, []int64{2, 4, int64(c.paused)}) || rec.lastState().Phase != protocol.PhaseRunning {
 				t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
 			}
 		})
@@ -639,17 +640,17 @@ func TestSaverMessage(t *testing.T) {
 	e, rec, mem := storeEngine(t)
 	st := &delegating{memStore: mem}
 	e.Checkpoints = st
-	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeSaver}, Shared: "port"})
-	if len(st.helpers) != 1 || len(errorsOf(rec, wasm.WhereCheckpoint)) != 0 {
-		t.Fatalf("helpers %v, errors %q", st.helpers, errorsOf(rec, wasm.WhereCheckpoint))
+	e.Receive(wasm.Inbound{Msg: protocol.Message{Payload: protocol.SaverPort{}}, Shared: "port"})
+	if len(st.helpers) != 1 || len(errorsOf(rec, protocol.WhereCheckpoint)) != 0 {
+		t.Fatalf("helpers %v, errors %q", st.helpers, errorsOf(rec, protocol.WhereCheckpoint))
 	}
-	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeSaver}, Shared: 42})
-	if errs := errorsOf(rec, wasm.WhereCheckpoint); len(errs) != 1 || !strings.Contains(errs[0], "not a port") {
+	e.Receive(wasm.Inbound{Msg: protocol.Message{Payload: protocol.SaverPort{}}, Shared: 42})
+	if errs := errorsOf(rec, protocol.WhereCheckpoint); len(errs) != 1 || !strings.Contains(errs[0], "not a port") {
 		t.Errorf("a refused saver reported %q", errs)
 	}
 	e.Checkpoints = mem
-	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeSaver}, Shared: "port"})
-	if errs := errorsOf(rec, wasm.WhereCheckpoint); len(errs) != 1 || len(errorsOf(rec, wasm.WhereProtocol)) != 0 {
+	e.Receive(wasm.Inbound{Msg: protocol.Message{Payload: protocol.SaverPort{}}, Shared: "port"})
+	if errs := errorsOf(rec, protocol.WhereCheckpoint); len(errs) != 1 || len(errorsOf(rec, protocol.WhereProtocol)) != 0 {
 		t.Errorf("a store without a saver reported %q", errs)
 	}
 }

@@ -4,6 +4,7 @@ package worker
 
 import (
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // idbStore is the worker's CheckpointStore: the checkpoints in IndexedDB.
@@ -21,26 +22,26 @@ func openCheckpoints() CheckpointStore {
 	return idbStore{db: db}
 }
 
-func (s idbStore) List() ([]wasm.CheckpointInfo, error) { return s.db.List() }
+func (s idbStore) List() ([]protocol.CheckpointInfo, error) { return s.db.List() }
 
 // UseSaver sends the saves through the page's checkpoint saver from now on.
 func (s idbStore) UseSaver(port any) error { return s.db.UseSaver(port) }
 
 // Save copies the file into JavaScript memory once; IndexedDB keeps that copy.
-func (s idbStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) error {
+func (s idbStore) Save(info protocol.CheckpointInfo, file []byte, remove []string) error {
 	return s.db.Save(info, wasm.BytesToJS(file), remove)
 }
 
 // StartSave copies the file into JavaScript memory (the last save's, when the saver gave it
 // back) and lets IndexedDB commit it while training goes on.
-func (s idbStore) StartSave(info wasm.CheckpointInfo, file []byte, remove []string) func(wait bool) (done bool, err error) {
+func (s idbStore) StartSave(info protocol.CheckpointInfo, file []byte, remove []string) func(wait bool) (done bool, err error) {
 	return s.db.StartSave(info, s.db.Buffer(file), remove)
 }
 
-func (s idbStore) Load(id string) (wasm.CheckpointInfo, []byte, error) {
+func (s idbStore) Load(id string) (protocol.CheckpointInfo, []byte, error) {
 	info, file, err := s.db.Load(id)
 	if err != nil {
-		return wasm.CheckpointInfo{}, nil, err
+		return protocol.CheckpointInfo{}, nil, err
 	}
 	return info, wasm.BytesFromJS(nil, file), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"cifar10/nn/cifar"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // The dataset is kept in IndexedDB, database DBName, store "dataset": one Uint8Array per file
@@ -40,13 +41,13 @@ type files struct {
 
 // loadDataset is the worker's LoadFunc: the kept copy when there is a good one, else the
 // server's files, kept for the next visit.
-func loadDataset(reload bool, progress func(wasm.DatasetProgress)) (*cifar.Data, wasm.DatasetInfo, error) {
+func loadDataset(reload bool, progress func(protocol.DatasetProgress)) (*cifar.Data, protocol.DatasetInfo, error) {
 	return loadWith(assemble, reload, progress)
 }
 
 // loadWith is loadDataset with build making the dataset from the files: into Go memory
 // (assemble), or into memory shared with other workers (shared_js.go).
-func loadWith(build func(files) (*cifar.Data, wasm.DatasetInfo, error), reload bool, progress func(wasm.DatasetProgress)) (*cifar.Data, wasm.DatasetInfo, error) {
+func loadWith(build func(files) (*cifar.Data, protocol.DatasetInfo, error), reload bool, progress func(protocol.DatasetProgress)) (*cifar.Data, protocol.DatasetInfo, error) {
 	start := time.Now()
 	var warnings []string
 	db, err := wasm.OpenDB(DBName, dbVersion, storeDataset, storeCheckpoints)
@@ -73,11 +74,11 @@ func loadWith(build func(files) (*cifar.Data, wasm.DatasetInfo, error), reload b
 	}
 	f, err := download(progress)
 	if err != nil {
-		return nil, wasm.DatasetInfo{}, err
+		return nil, protocol.DatasetInfo{}, err
 	}
 	data, info, err := build(f)
 	if err != nil {
-		return nil, wasm.DatasetInfo{}, err
+		return nil, protocol.DatasetInfo{}, err
 	}
 	if db != nil {
 		if err := keep(db, f); err != nil {
@@ -95,7 +96,7 @@ func loadWith(build func(files) (*cifar.Data, wasm.DatasetInfo, error), reload b
 }
 
 // readKept reads the kept copy; ok is false when there is none or it is incomplete.
-func readKept(db *wasm.DB, progress func(wasm.DatasetProgress)) (files, bool) {
+func readKept(db *wasm.DB, progress func(protocol.DatasetProgress)) (files, bool) {
 	v, err := db.Get(storeDataset, manifestKey)
 	if err != nil || v.Type() != js.TypeString {
 		return files{}, false
@@ -109,7 +110,7 @@ func readKept(db *wasm.DB, progress func(wasm.DatasetProgress)) (files, bool) {
 		total += int64(n)
 	}
 	f := files{bins: map[string]js.Value{}, meta: js.Undefined()}
-	p := wasm.DatasetProgress{Total: total, Files: len(BinFiles()), FromCache: true}
+	p := protocol.DatasetProgress{Total: total, Files: len(BinFiles()), FromCache: true}
 	for _, name := range BinFiles() {
 		b, err := db.Get(storeDataset, name)
 		if err != nil || b.Type() != js.TypeObject || b.Get("byteLength").Int() != m.Sizes[name] {
@@ -151,7 +152,7 @@ func keep(db *wasm.DB, f files) error {
 
 // download fetches the class names, then the six files at once, reporting progress at most
 // every 100 ms and whenever a file completes.
-func download(progress func(wasm.DatasetProgress)) (files, error) {
+func download(progress func(protocol.DatasetProgress)) (files, error) {
 	f := files{bins: map[string]js.Value{}, meta: js.Undefined()}
 	meta, err := wasm.Fetch(DataURL+cifar.MetaFile, func(int64) {}, func(int) {})
 	var herr *wasm.HTTPError
@@ -168,7 +169,7 @@ func download(progress func(wasm.DatasetProgress)) (files, error) {
 	var (
 		mu      sync.Mutex
 		sizes   = map[string]int64{}
-		p       = wasm.DatasetProgress{Files: len(names)}
+		p       = protocol.DatasetProgress{Files: len(names)}
 		last    time.Time
 		errs    = make([]error, len(names))
 		results = make([]js.Value, len(names))
@@ -223,7 +224,7 @@ func download(progress func(wasm.DatasetProgress)) (files, error) {
 
 // assemble checks every file with cifar.Parse and builds the dataset, copying one file at a
 // time into Go memory through one reused buffer.
-func assemble(f files) (*cifar.Data, wasm.DatasetInfo, error) {
+func assemble(f files) (*cifar.Data, protocol.DatasetInfo, error) {
 	var trainBytes, all int64
 	for _, name := range BinFiles() {
 		n := int64(f.bins[name].Get("byteLength").Int())
@@ -237,7 +238,7 @@ func assemble(f files) (*cifar.Data, wasm.DatasetInfo, error) {
 	for _, name := range BinFiles() {
 		buf = wasm.BytesFromJS(buf, f.bins[name])
 		if err := b.add(name, buf); err != nil {
-			return nil, wasm.DatasetInfo{}, err
+			return nil, protocol.DatasetInfo{}, err
 		}
 	}
 	var meta []byte
@@ -245,11 +246,11 @@ func assemble(f files) (*cifar.Data, wasm.DatasetInfo, error) {
 		meta = wasm.BytesFromJS(nil, f.meta)
 	}
 	if err := b.meta(meta); err != nil {
-		return nil, wasm.DatasetInfo{}, err
+		return nil, protocol.DatasetInfo{}, err
 	}
 	data, err := b.data()
 	if err != nil {
-		return nil, wasm.DatasetInfo{}, err
+		return nil, protocol.DatasetInfo{}, err
 	}
-	return data, wasm.DatasetInfo{Train: data.Train.Len(), Test: data.Test.Len(), ClassNames: data.ClassNames, Bytes: all}, nil
+	return data, protocol.DatasetInfo{Train: data.Train.Len(), Test: data.Test.Len(), ClassNames: data.ClassNames, Bytes: all}, nil
 }

@@ -1,12 +1,12 @@
 // Package worker is the training Web Worker's Go side (web/worker.wasm, via cmd/worker): it
 // owns the dataset and the engine, trains and evaluates, and talks to the page only through
-// wasm's messages.
+// the messages of wasm/protocol.
 //
 // Engine, in this file, is the worker's logic without the browser: it takes commands, does one
 // unit of work at a time (a training step, an evaluation, loading the dataset) and posts
 // reports through a function. It builds natively and is unit-tested with a synthetic dataset.
 // run_js.go connects it to postMessage, fetch and IndexedDB. It is a package of its own,
-// not part of wasm, so that the page, which imports wasm for the message types, never links
+// not part of wasm, so that the page, which imports wasm and wasm/protocol, never links
 // the engine.
 package worker
 
@@ -20,6 +20,7 @@ import (
 	"cifar10/nn/cifar"
 	"cifar10/nn/gemm"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // EvalBatch is the batch size of evaluations. Precision does not depend on it (every example's
@@ -32,12 +33,12 @@ const recentSteps = 20
 
 // LoadFunc fetches the dataset (from the browser's copy when kept, unless reload), reporting
 // progress, and returns it checked.
-type LoadFunc func(reload bool, progress func(wasm.DatasetProgress)) (*cifar.Data, wasm.DatasetInfo, error)
+type LoadFunc func(reload bool, progress func(protocol.DatasetProgress)) (*cifar.Data, protocol.DatasetInfo, error)
 
 // Engine is the worker's state: the dataset, the current run and pending work. It is used by
 // one goroutine (the worker's loop).
 type Engine struct {
-	post func(wasm.Message)
+	post func(protocol.Message)
 	load LoadFunc
 	// Yield is called between evaluation batches. The browser loop sleeps a millisecond there
 	// and hands received messages back to Receive, so pause and stop get through during a long
@@ -51,71 +52,67 @@ type Engine struct {
 
 	data     *cifar.Data
 	run      *run
-	loadReq  *wasm.LoadRequest // pending load
-	evalReq  bool              // pending evaluation of the current run
-	busy     string            // the unit of work in progress ("", "eval", "load")
-	deferred []wasm.Message    // commands received during an evaluation, handled after it
+	loadReq  *protocol.Load     // pending load
+	evalReq  bool               // pending evaluation of the current run
+	busy     string             // the unit of work in progress ("", "eval", "load")
+	deferred []protocol.Message // commands received during an evaluation, handled after it
 	// deferredPredict are prediction requests received during an evaluation or a load.
 	deferredPredict []wasm.Inbound
 	// PostFiles posts a report with attached buffers (the test images' pixels). The bytes are
 	// copied before it returns, so the engine reuses them. NewEngine's default drops the
 	// bytes and posts the message alone; the browser loop and tests replace it.
-	PostFiles func(m wasm.Message, files ...[]byte)
+	PostFiles func(m protocol.Message, files ...[]byte)
 	par       parallel // training in a group of workers (parallel.go)
 }
 
 // NewEngine returns an engine that reports through post and loads the dataset with load.
-func NewEngine(post func(wasm.Message), load LoadFunc) *Engine {
-	return &Engine{post: post, load: load, Now: time.Now, PostFiles: func(m wasm.Message, _ ...[]byte) { post(m) }}
+func NewEngine(post func(protocol.Message), load LoadFunc) *Engine {
+	return &Engine{post: post, load: load, Now: time.Now, PostFiles: func(m protocol.Message, _ ...[]byte) { post(m) }}
 }
 
 // Ready posts the worker's first message: the presets it can train.
 func (e *Engine) Ready() {
-	var presets []wasm.PresetInfo
+	var presets []protocol.PresetInfo
 	for _, name := range nn.PresetNames() {
 		info, err := describe(name)
 		if err != nil {
-			e.fail(0, wasm.WhereTrain, err)
+			e.fail(0, protocol.WhereTrain, err)
 			continue
 		}
 		presets = append(presets, info)
 	}
-	e.post(wasm.Message{Type: wasm.TypeReady, Ready: &wasm.Ready{Presets: presets, Kernel: gemm.KernelName()}})
+	e.post(protocol.Message{Payload: protocol.Ready{Presets: presets, Kernel: gemm.KernelName()}})
 }
 
 // describe builds a preset's model once to report its layers and size.
-func describe(name string) (wasm.PresetInfo, error) {
+func describe(name string) (protocol.PresetInfo, error) {
 	spec, err := nn.Preset(name)
 	if err != nil {
-		return wasm.PresetInfo{}, err
+		return protocol.PresetInfo{}, err
 	}
 	m, err := nn.NewModel(spec, 0)
 	if err != nil {
-		return wasm.PresetInfo{}, err
+		return protocol.PresetInfo{}, err
 	}
-	info := wasm.PresetInfo{Name: name, Input: spec.Input, NumParams: m.NumParams(),
-		Optimizer: spec.Optimizer.Kind, LR: spec.Optimizer.LR}
-	for _, l := range m.Summary() {
-		info.Layers = append(info.Layers, wasm.LayerInfo{Name: l.Name, Kind: l.Kind, Output: l.Output, Params: l.Params})
-	}
-	return info, nil
+	return protocol.PresetInfo{Name: name, Input: spec.Input, Layers: m.Summary(), NumParams: m.NumParams(),
+		Optimizer: spec.Optimizer.Kind, LR: spec.Optimizer.LR}, nil
 }
 
 // Receive handles one received message (or the error that replaced it).
 func (e *Engine) Receive(in wasm.Inbound) {
 	if in.Err != nil {
-		e.fail(0, wasm.WhereProtocol, in.Err)
+		e.fail(0, protocol.WhereProtocol, in.Err)
 		return
 	}
-	if in.Msg.Type == wasm.TypeCheckpointUpload {
+	if in.Msg.Kind() == protocol.KindCheckpointUpload {
 		e.upload(in.Msg, in.Files) // checked on a model of its own: the run is not touched
 		return
 	}
-	if in.Msg.Type == wasm.TypeTestImages || in.Msg.Type == wasm.TypeClassify {
+	if in.Msg.Kind() == protocol.KindTestImages || in.Msg.Kind() == protocol.KindClassify {
 		e.receivePredict(in) // predict.go
 		return
 	}
-	if in.Msg.Type == wasm.TypeSaver {
+	if in.Msg.Kind() == protocol.KindSaver {
 		e.useSaver(in.Shared) // checkpoint.go
 		return
 	}
@@ -126,37 +123,38 @@ func (e *Engine) Receive(in wasm.Inbound) {
 // Handle applies a command. Commands that would replace the model or the data while an
 // evaluation reads them are deferred until it ends. A checkpoint still committing in the
 // background is settled first, so every command sees the run's saves done and reported.
-func (e *Engine) Handle(m wasm.Message) {
+func (e *Engine) Handle(m protocol.Message) {
 	e.settleSave(true)
-	if e.busy != "" && (m.Type == wasm.TypeStart || m.Type == wasm.TypeEval || m.Type == wasm.TypeLoad || m.Type == wasm.TypeCheckpointRestore || m.Type == wasm.TypeShareDataset) {
+	if e.busy != "" && (m.Kind() == protocol.KindStart || m.Kind() == protocol.KindEval || m.Kind() == protocol.KindLoad || m.Kind() == protocol.KindCheckpointRestore || m.Kind() == protocol.KindShareDataset) {
 		e.deferred = append(e.deferred, m)
 		return
 	}
-	switch m.Type {
-	case wasm.TypeLoad:
-		e.loadReq = m.Load
-	case wasm.TypeStart:
-		e.start(m.Run, *m.Settings)
-	case wasm.TypePause, wasm.TypeResume, wasm.TypeStop:
+	switch m.Kind() {
+	case protocol.KindLoad:
+		req := m.Payload.(protocol.Load)
+		e.loadReq = &req
+	case protocol.KindStart:
+		e.start(m.Run, m.Payload.(protocol.Start).Settings)
+	case protocol.KindPause, protocol.KindResume, protocol.KindStop:
 		e.control(m)
-	case wasm.TypeEval:
+	case protocol.KindEval:
 		if e.run == nil {
-			e.fail(m.Run, wasm.WhereEval, errors.New("there are no weights to evaluate yet: start a run first"))
+			e.fail(m.Run, protocol.WhereEval, errors.New("there are no weights to evaluate yet: start a run first"))
 			return
 		}
 		e.evalReq = true
-	case wasm.TypeCheckpointRestore:
+	case protocol.KindCheckpointRestore:
 		e.restore(m)
-	case wasm.TypeShareDataset:
+	case protocol.KindShareDataset:
 		e.shareData(m)
 	default:
-		e.fail(m.Run, wasm.WhereProtocol, fmt.Errorf("the worker does not take %s messages", m.Type))
+		e.fail(m.Run, protocol.WhereProtocol, fmt.Errorf("the worker does not take %s messages", m.Kind()))
 	}
 }
 
 // Busy reports whether there is work to do without waiting for a message.
 func (e *Engine) Busy() bool {
-	return e.loadReq != nil || e.evalReq || (e.run != nil && e.run.phase == wasm.PhaseRunning) || e.following()
+	return e.loadReq != nil || e.evalReq || (e.run != nil && e.run.phase == protocol.PhaseRunning) || e.following()
 }
 
 // Work does one unit of work: loading the dataset, a whole evaluation, or one training step.
@@ -173,11 +171,11 @@ func (e *Engine) Work() {
 		e.evaluate()
 	case e.following():
 		e.follow() // a follower takes its commands from the board, not from the page
-	case e.run != nil && e.run.phase == wasm.PhaseRunning:
+	case e.run != nil && e.run.phase == protocol.PhaseRunning:
 		e.step()
 	}
 	e.busy = ""
-	if e.run != nil && e.run.phase != wasm.PhaseRunning {
+	if e.run != nil && e.run.phase != protocol.PhaseRunning {
 		e.settleSave(true) // the run stopped training (finished, failed): report its last save
 	}
 	deferred := e.deferred
@@ -201,48 +199,48 @@ func (e *Engine) Abort(v any) {
 		if e.run != nil {
 			id = e.run.id
 		}
-		e.fail(id, wasm.WherePredict, fmt.Errorf("internal error: %v", v))
+		e.fail(id, protocol.WherePredict, fmt.Errorf("internal error: %v", v))
 		return
 	}
-	where := wasm.WhereTrain
+	where := protocol.WhereTrain
 	switch e.busy {
 	case "eval":
-		where = wasm.WhereEval
+		where = protocol.WhereEval
 	case "load":
-		where = wasm.WhereDataset
+		where = protocol.WhereDataset
 	}
 	e.busy = ""
 	e.abortGroup() // the other workers of the run stop too
 	id := 0
 	if e.run != nil {
 		id = e.run.id
-		if e.run.phase == wasm.PhaseRunning || e.run.phase == wasm.PhasePaused {
-			e.setPhase(wasm.PhaseFailed, fmt.Sprintf("internal error: %v", v))
+		if e.run.phase == protocol.PhaseRunning || e.run.phase == protocol.PhasePaused {
+			e.setPhase(protocol.PhaseFailed, fmt.Sprintf("internal error: %v", v))
 		}
 	}
 	e.fail(id, where, fmt.Errorf("internal error: %v", v))
 }
 
-func (e *Engine) loadData(req wasm.LoadRequest) {
-	if e.run != nil && e.run.phase == wasm.PhaseRunning {
-		e.fail(0, wasm.WhereDataset, errors.New("stop the run before reloading the dataset"))
+func (e *Engine) loadData(req protocol.Load) {
+	if e.run != nil && e.run.phase == protocol.PhaseRunning {
+		e.fail(0, protocol.WhereDataset, errors.New("stop the run before reloading the dataset"))
 		return
 	}
-	progress := func(p wasm.DatasetProgress) {
-		e.post(wasm.Message{Type: wasm.TypeDatasetProgress, DatasetProgress: &p})
+	progress := func(p protocol.DatasetProgress) {
+		e.post(protocol.Message{Payload: p})
 	}
 	data, info, err := e.load(req.Reload, progress)
 	if err != nil {
-		e.fail(0, wasm.WhereDataset, err)
+		e.fail(0, protocol.WhereDataset, err)
 		return
 	}
 	e.data = data
-	e.post(wasm.Message{Type: wasm.TypeDataset, Dataset: &info})
+	e.post(protocol.Message{Payload: info})
 }
 
 // fail posts an error report.
-func (e *Engine) fail(run int, where string, err error) {
-	e.post(wasm.Message{Type: wasm.TypeError, Run: run, Error: &wasm.Failure{Where: where, Message: err.Error()}})
+func (e *Engine) fail(run int, where protocol.Where, err error) {
+	e.post(protocol.Message{Run: run, Payload: protocol.Failure{Where: where, Message: err.Error()}})
 }
 
 // finite reports whether a loss can be trained on (and encoded in JSON).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // workerGCPercent is the worker's GOGC: the heap may grow 20% past what is live before a
@@ -31,13 +32,13 @@ func Run() {
 	if wasm.SharedMemory() {
 		load = shared.load
 	}
-	e := NewEngine(func(m wasm.Message) {
+	e := NewEngine(func(m protocol.Message) {
 		if err := shared.send(port, m); err != nil {
 			js.Global().Get("console").Call("error", "worker: "+err.Error())
 		}
 	}, load)
 	shared.e = e
-	e.PostFiles = func(m wasm.Message, files ...[]byte) {
+	e.PostFiles = func(m protocol.Message, files ...[]byte) {
 		if err := port.Send(m, files...); err != nil {
 			js.Global().Get("console").Call("error", "worker: "+err.Error())
 		}

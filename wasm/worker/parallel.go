@@ -9,6 +9,7 @@ import (
 	"cifar10/nn/replica"
 	"cifar10/nn/shard"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // Data-parallel training: several workers train one run, each computing its shards of every
@@ -45,7 +46,7 @@ type SharedMemory struct {
 	// Board opens the board sent with a start or restore message, checking it fits l.
 	Board func(v any, l wasm.BoardLayout) (Board, error)
 	// Data opens a dataset another worker loaded (a shareDataset message).
-	Data func(v any, info wasm.DatasetInfo) (*cifar.Data, Pixels, error)
+	Data func(v any, info protocol.DatasetInfo) (*cifar.Data, Pixels, error)
 }
 
 // parallel is the engine's data-parallel state.
@@ -88,10 +89,10 @@ func (e *Engine) SetSharedMemory(s SharedMemory) { e.par.shared = s }
 // later (Handle defers some commands during an evaluation).
 func (e *Engine) receiveShared(in wasm.Inbound) {
 	m := in.Msg
-	switch m.Type {
-	case wasm.TypeShareDataset:
+	switch m.Kind() {
+	case protocol.KindShareDataset:
 		e.par.data = in.Shared
-	case wasm.TypeStart, wasm.TypeCheckpointRestore:
+	case protocol.KindStart, protocol.KindCheckpointRestore:
 		if e.par.joins == nil {
 			e.par.joins = map[int]join{}
 		}
@@ -100,26 +101,26 @@ func (e *Engine) receiveShared(in wasm.Inbound) {
 }
 
 // shareData takes the dataset another worker loaded and answers with dataset.
-func (e *Engine) shareData(m wasm.Message) {
+func (e *Engine) shareData(m protocol.Message) {
 	v := e.par.data
 	e.par.data = nil
 	if e.par.shared.Data == nil || v == nil {
-		e.fail(0, wasm.WhereDataset, errors.New("the shared dataset did not arrive"))
+		e.fail(0, protocol.WhereDataset, errors.New("the shared dataset did not arrive"))
 		return
 	}
-	if e.run != nil && e.run.phase == wasm.PhaseRunning {
-		e.fail(0, wasm.WhereDataset, errors.New("stop the run before replacing the dataset"))
+	if e.run != nil && e.run.phase == protocol.PhaseRunning {
+		e.fail(0, protocol.WhereDataset, errors.New("stop the run before replacing the dataset"))
 		return
 	}
-	data, pixels, err := e.par.shared.Data(v, *m.Dataset)
+	data, pixels, err := e.par.shared.Data(v, m.Payload.(protocol.ShareDataset).Dataset)
 	if err != nil {
-		e.fail(0, wasm.WhereDataset, err)
+		e.fail(0, protocol.WhereDataset, err)
 		return
 	}
 	e.data, e.par.pixels = data, pixels
-	info := *m.Dataset
+	info := m.Payload.(protocol.ShareDataset).Dataset
 	info.Warning = ""
-	e.post(wasm.Message{Type: wasm.TypeDataset, Dataset: &info})
+	e.post(protocol.Message{Payload: info})
 }
 
 // joinGroup readies a new run r for its group (from its start or restore message) and for the
@@ -266,7 +267,7 @@ func (e *Engine) follow() {
 	case g.board.Load(wasm.WordAbort) != 0:
 		e.groupAborted()
 	case e.followEval(), e.followControl():
-	case r.phase == wasm.PhaseRunning:
+	case r.phase == protocol.PhaseRunning:
 		e.followStep()
 	default:
 		g.board.Wait(wasm.WordBell, bell, waitSlice)
@@ -282,11 +283,11 @@ func (e *Engine) followStep() {
 	}
 	switch {
 	case !finite(loss):
-		r.phase = wasm.PhaseFailed // the leader reports the divergence
+		r.phase = protocol.PhaseFailed // the leader reports the divergence
 	default:
 		r.step++
 		if r.step == r.settings.Steps {
-			r.phase = wasm.PhaseFinished
+			r.phase = protocol.PhaseFinished
 		}
 	}
 }
@@ -299,12 +300,12 @@ func (e *Engine) followControl() bool {
 		return false
 	}
 	switch {
-	case phase == wasm.BoardPaused && r.phase == wasm.PhaseRunning:
-		r.phase = wasm.PhasePaused
-	case phase == wasm.BoardRunning && r.phase == wasm.PhasePaused:
-		r.phase = wasm.PhaseRunning
-	case phase == wasm.BoardStopped && (r.phase == wasm.PhaseRunning || r.phase == wasm.PhasePaused):
-		r.phase = wasm.PhaseStopped
+	case phase == wasm.BoardPaused && r.phase == protocol.PhaseRunning:
+		r.phase = protocol.PhasePaused
+	case phase == wasm.BoardRunning && r.phase == protocol.PhasePaused:
+		r.phase = protocol.PhaseRunning
+	case phase == wasm.BoardStopped && (r.phase == protocol.PhaseRunning || r.phase == protocol.PhasePaused):
+		r.phase = protocol.PhaseStopped
 	default:
 		return false
 	}
@@ -329,13 +330,13 @@ func (e *Engine) followEval() bool {
 }
 
 // announcePhase writes the leader's new phase on the board for the followers.
-func (e *Engine) announcePhase(phase string) {
+func (e *Engine) announcePhase(phase protocol.Phase) {
 	r := e.run
 	if r == nil || r.group == nil || r.group.index != 0 {
 		return
 	}
-	code := map[string]int{wasm.PhaseRunning: wasm.BoardRunning, wasm.PhasePaused: wasm.BoardPaused,
-		wasm.PhaseStopped: wasm.BoardStopped}
+	code := map[protocol.Phase]int{protocol.PhaseRunning: wasm.BoardRunning, protocol.PhasePaused: wasm.BoardPaused,
+		protocol.PhaseStopped: wasm.BoardStopped}
 	if c, ok := code[phase]; ok {
 		r.group.board.Store(wasm.WordControl, wasm.Control(c, r.step))
 	}
@@ -379,7 +380,7 @@ func (e *Engine) groupAborted() {
 	r := e.run
 	g := r.group
 	g.aborted = true
-	if r.phase != wasm.PhaseRunning && r.phase != wasm.PhasePaused {
+	if r.phase != protocol.PhaseRunning && r.phase != protocol.PhasePaused {
 		return
 	}
 	code := g.board.Load(wasm.WordAbort)
@@ -389,10 +390,10 @@ func (e *Engine) groupAborted() {
 	}
 	reason += fmt.Sprintf(": training stopped at step %d", r.step)
 	if g.index == 0 {
-		e.setPhase(wasm.PhaseFailed, reason)
+		e.setPhase(protocol.PhaseFailed, reason)
 		return
 	}
-	r.phase = wasm.PhaseFailed
+	r.phase = protocol.PhaseFailed
 }
 
 // abortGroup tells the other workers of the run that this one failed.

@@ -11,6 +11,7 @@ import (
 
 	"cifar10/nn/cifar"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // memBoard is a Board in Go memory, as the browser's SharedArrayBuffer behaves: every change
@@ -93,19 +94,19 @@ type lockedStore struct {
 	st *memStore
 }
 
-func (s *lockedStore) List() ([]wasm.CheckpointInfo, error) {
+func (s *lockedStore) List() ([]protocol.CheckpointInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st.List()
 }
 
-func (s *lockedStore) Save(info wasm.CheckpointInfo, file []byte, remove []string) error {
+func (s *lockedStore) Save(info protocol.CheckpointInfo, file []byte, remove []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st.Save(info, file, remove)
 }
 
-func (s *lockedStore) Load(id string) (wasm.CheckpointInfo, []byte, error) {
+func (s *lockedStore) Load(id string) (protocol.CheckpointInfo, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st.Load(id)
@@ -125,7 +126,7 @@ type driver struct {
 
 func newDriver(t *testing.T, data *cifar.Data, store CheckpointStore) *driver {
 	d := &driver{in: make(chan wasm.Inbound, 16), do: make(chan func(*Engine)), quit: make(chan struct{}), done: make(chan struct{})}
-	d.e = NewEngine(func(m wasm.Message) {
+	d.e = NewEngine(func(m protocol.Message) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		d.rec.post(m)
@@ -185,13 +186,13 @@ func (d *driver) inspect(f func(*Engine)) {
 }
 
 // messages returns what the engine posted so far, of one type.
-func (d *driver) messages(typ string) []wasm.Message {
+func (d *driver) messages(typ protocol.Kind) []protocol.Message {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.rec.of(typ)
 }
 
-func (d *driver) lastState() wasm.RunState {
+func (d *driver) lastState() protocol.RunState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.rec.lastState()
@@ -223,7 +224,7 @@ func newTeam(t *testing.T, n int, data *cifar.Data, store CheckpointStore) *team
 
 // send gives every worker msg for run id as the page does: its index, the group size and a
 // board made for the run's batch.
-func (tm *team) send(msg wasm.Message, batch int) {
+func (tm *team) send(msg protocol.Message, batch int) {
 	n := len(tm.drivers)
 	tm.board = newMemBoard(wasm.NewBoardLayout(batch, n, paramsOf(msg)))
 	for w, d := range tm.drivers {
@@ -234,12 +235,12 @@ func (tm *team) send(msg wasm.Message, batch int) {
 }
 
 // paramsOf is the tutorial model's size (the presets tests train).
-func paramsOf(wasm.Message) int { return 1068298 }
+func paramsOf(protocol.Message) int { return 1068298 }
 
 // leaderState waits until the leader reports one of phases and returns its state.
-func (tm *team) leaderState(t *testing.T, phases ...string) wasm.RunState {
+func (tm *team) leaderState(t *testing.T, phases ...protocol.Phase) protocol.RunState {
 	t.Helper()
-	var st wasm.RunState
+	var st protocol.RunState
 	until(t, fmt.Sprintf("the leader to be %v", phases), func() bool {
 		st = tm.drivers[0].lastState()
 		return slices.Contains(phases, st.Phase)
@@ -276,17 +277,17 @@ func sameFloats(a, b []float32) bool {
 }
 
 // alone trains s on one engine and returns its losses, weights and evaluation.
-func alone(t *testing.T, data *cifar.Data, s *wasm.Settings) ([]float32, []float32, wasm.EvalResult) {
+func alone(t *testing.T, data *cifar.Data, s *protocol.Settings) ([]float32, []float32, protocol.EvalResult) {
 	e, rec := loadedEngine(t, data)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}})
 	runToEnd(e)
-	e.Handle(wasm.Message{Type: wasm.TypeEval, Run: 1})
+	e.Handle(protocol.Message{Payload: protocol.Eval{}, Run: 1})
 	runToEnd(e)
-	ev := rec.of(wasm.TypeEvalResult)
+	ev := rec.of(protocol.KindEvalResult)
 	if len(ev) != 1 {
-		t.Fatalf("alone: %d evaluation results; errors %+v", len(ev), rec.of(wasm.TypeError))
+		t.Fatalf("alone: %d evaluation results; errors %+v", len(ev), rec.of(protocol.KindError))
 	}
-	return rec.losses(), e.run.model.CopyValues(make([]float32, e.run.model.NumParams())), *ev[0].EvalResult
+	return rec.losses(), e.run.model.CopyValues(make([]float32, e.run.model.NumParams())), ev[0].Payload.(protocol.EvalResult)
 }
 
 // TestGroupTrainsAsOne: 2 and 3 workers train a run of batch 64 (4 shards) to the same losses
@@ -298,14 +299,14 @@ func TestGroupTrainsAsOne(t *testing.T) {
 	wantLosses, wantWeights, wantEval := alone(t, data, s)
 	for _, n := range []int{2, 3} {
 		tm := newTeam(t, n, data, nil)
-		tm.send(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s}, s.Batch)
-		tm.leaderState(t, wasm.PhaseFinished)
+		tm.send(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}}, s.Batch)
+		tm.leaderState(t, protocol.PhaseFinished)
 		until(t, "every worker to finish", func() bool {
 			return strings.Join(tm.states(), " ") == strings.TrimSpace(strings.Repeat("finished@6 ", n))
 		})
 		var got []float32
-		for _, m := range tm.drivers[0].messages(wasm.TypeProgress) {
-			got = append(got, m.Progress.Losses...)
+		for _, m := range tm.drivers[0].messages(protocol.KindProgress) {
+			got = append(got, m.Payload.(protocol.Progress).Losses...)
 		}
 		if !sameFloats(got, wantLosses) {
 			t.Errorf("%d workers: losses %v, alone %v", n, got, wantLosses)
@@ -314,21 +315,21 @@ func TestGroupTrainsAsOne(t *testing.T) {
 			if !sameFloats(tm.weights(w), wantWeights) {
 				t.Errorf("%d workers: worker %d's weights differ from a lone worker's", n, w)
 			}
-			if w > 0 && len(tm.drivers[w].messages(wasm.TypeProgress))+len(tm.drivers[w].messages(wasm.TypeLog)) > 0 {
+			if w > 0 && len(tm.drivers[w].messages(protocol.KindProgress))+len(tm.drivers[w].messages(protocol.KindLog)) > 0 {
 				t.Errorf("%d workers: follower %d reported progress", n, w)
 			}
 		}
 
-		tm.drivers[0].in <- wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeEval, Run: 1}}
-		var sum wasm.EvalResult
+		tm.drivers[0].in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Eval{}, Run: 1}}
+		var sum protocol.EvalResult
 		until(t, "every part of the evaluation", func() bool {
-			sum = wasm.EvalResult{}
+			sum = protocol.EvalResult{}
 			parts := 0
 			for _, d := range tm.drivers {
-				for _, m := range d.messages(wasm.TypeEvalResult) {
+				for _, m := range d.messages(protocol.KindEvalResult) {
 					parts++
-					sum.Correct += m.EvalResult.Correct
-					sum.Total += m.EvalResult.Total
+					sum.Correct += m.Payload.(protocol.EvalResult).Correct
+					sum.Total += m.Payload.(protocol.EvalResult).Total
 				}
 			}
 			return parts == n
@@ -361,20 +362,20 @@ func TestLeaderReportsWait(t *testing.T) {
 		b, err := memShared.Board(v, l)
 		return slowBoard{b, delay}, err
 	}})
-	tm.send(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s}, s.Batch)
-	tm.leaderState(t, wasm.PhaseFinished)
-	progress := tm.drivers[0].messages(wasm.TypeProgress)
-	last := progress[len(progress)-1].Progress
+	tm.send(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}}, s.Batch)
+	tm.leaderState(t, protocol.PhaseFinished)
+	progress := tm.drivers[0].messages(protocol.KindProgress)
+	last := progress[len(progress)-1].Payload.(protocol.Progress)
 	if min := 0.8 * float64(s.Steps) * delay.Seconds(); last.WaitSeconds < min || last.WaitSeconds >= last.TrainSeconds {
 		t.Errorf("the leader waited %.3f s of %.3f s in steps, want at least %.3f s", last.WaitSeconds, last.TrainSeconds, min)
 	}
 
 	e, rec := loadedEngine(t, data)
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}})
 	runToEnd(e)
-	for _, m := range rec.of(wasm.TypeProgress) {
-		if m.Progress.WaitSeconds != 0 {
-			t.Errorf("a lone worker reports waiting %g s", m.Progress.WaitSeconds)
+	for _, m := range rec.of(protocol.KindProgress) {
+		if m.Payload.(protocol.Progress).WaitSeconds != 0 {
+			t.Errorf("a lone worker reports waiting %g s", m.Payload.(protocol.Progress).WaitSeconds)
 		}
 	}
 }
@@ -383,11 +384,11 @@ func TestLeaderReportsWait(t *testing.T) {
 // at the leader's step, so every worker keeps the same weights.
 func TestGroupPauseStop(t *testing.T) {
 	tm := newTeam(t, 2, testData(), nil)
-	tm.send(wasm.Message{Type: wasm.TypeStart, Run: 4, Settings: settings(1000, 32, 1)}, 32)
+	tm.send(protocol.Message{Run: 4, Payload: protocol.Start{Settings: *settings(1000, 32, 1)}}, 32)
 	until(t, "two steps", func() bool { return tm.drivers[0].lastStep() >= 2 })
 	leader := tm.drivers[0]
-	leader.in <- wasm.Inbound{Msg: wasm.Message{Type: wasm.TypePause, Run: 4}}
-	paused := tm.leaderState(t, wasm.PhasePaused)
+	leader.in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Pause{}, Run: 4}}
+	paused := tm.leaderState(t, protocol.PhasePaused)
 	want := fmt.Sprintf("paused@%d", paused.Step)
 	until(t, "the follower to pause", func() bool { return strings.Join(tm.states(), " ") == want+" "+want })
 	time.Sleep(50 * time.Millisecond)
@@ -395,10 +396,10 @@ func TestGroupPauseStop(t *testing.T) {
 		t.Fatalf("while paused: %s", got)
 	}
 
-	leader.in <- wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeResume, Run: 4}}
+	leader.in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Resume{}, Run: 4}}
 	until(t, "two more steps", func() bool { return leader.lastStep() >= paused.Step+2 })
-	leader.in <- wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeStop, Run: 4}}
-	stopped := tm.leaderState(t, wasm.PhaseStopped)
+	leader.in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Stop{}, Run: 4}}
+	stopped := tm.leaderState(t, protocol.PhaseStopped)
 	want = fmt.Sprintf("stopped@%d", stopped.Step)
 	until(t, "the follower to stop", func() bool { return strings.Join(tm.states(), " ") == want+" "+want })
 	if !sameFloats(tm.weights(0), tm.weights(1)) {
@@ -412,11 +413,11 @@ func (d *driver) lastStep() int {
 	defer d.mu.Unlock()
 	step := 0
 	for _, m := range d.rec.msgs {
-		switch {
-		case m.Progress != nil:
-			step = m.Progress.Step
-		case m.State != nil:
-			step = m.State.Step
+		switch p := m.Payload.(type) {
+		case protocol.Progress:
+			step = p.Step
+		case protocol.RunState:
+			step = p.Step
 		}
 	}
 	return step
@@ -426,35 +427,35 @@ func (d *driver) lastStep() int {
 // run at once, and the leader says why.
 func TestGroupAbort(t *testing.T) {
 	tm := newTeam(t, 3, testData(), nil)
-	tm.send(wasm.Message{Type: wasm.TypeStart, Run: 2, Settings: settings(1000, 48, 2)}, 48)
+	tm.send(protocol.Message{Run: 2, Payload: protocol.Start{Settings: *settings(1000, 48, 2)}}, 48)
 	until(t, "a step", func() bool { return tm.drivers[0].lastStep() >= 1 })
 	tm.drivers[2].stop() // the worker dies: it never arrives again
 	tm.board.Store(wasm.WordAbort, wasm.AbortPage)
-	st := tm.leaderState(t, wasm.PhaseFailed)
+	st := tm.leaderState(t, protocol.PhaseFailed)
 	if !strings.Contains(st.Reason, "another worker of the group stopped: training stopped at step") {
 		t.Errorf("the leader failed with %q", st.Reason)
 	}
 	// The follower sees the abort on the board on its own schedule (within one wait slice),
 	// not necessarily before the leader has reported: wait for it, then look.
-	var phase string
+	var phase protocol.Phase
 	var busy bool
 	until(t, "the follower to fail and go idle", func() bool {
 		tm.drivers[1].inspect(func(e *Engine) { phase, busy = e.run.phase, e.Busy() })
-		return phase == wasm.PhaseFailed && !busy
+		return phase == protocol.PhaseFailed && !busy
 	})
 }
 
 // TestFollowerPanic: a follower that fails aborts the group, and the leader names it.
 func TestFollowerPanic(t *testing.T) {
 	tm := newTeam(t, 2, testData(), nil)
-	tm.send(wasm.Message{Type: wasm.TypeStart, Run: 2, Settings: settings(1000, 32, 2)}, 32)
+	tm.send(protocol.Message{Run: 2, Payload: protocol.Start{Settings: *settings(1000, 32, 2)}}, 32)
 	until(t, "a step", func() bool { return tm.drivers[0].lastStep() >= 1 })
 	tm.drivers[1].inspect(func(e *Engine) { e.Abort("boom") })
-	st := tm.leaderState(t, wasm.PhaseFailed)
+	st := tm.leaderState(t, protocol.PhaseFailed)
 	if !strings.HasPrefix(st.Reason, "worker 2 of 2 failed") {
 		t.Errorf("the leader failed with %q", st.Reason)
 	}
-	if errs := tm.drivers[1].messages(wasm.TypeError); len(errs) != 1 || !strings.Contains(errs[0].Error.Message, "boom") {
+	if errs := tm.drivers[1].messages(protocol.KindError); len(errs) != 1 || !strings.Contains(errs[0].Payload.(protocol.Failure).Message, "boom") {
 		t.Errorf("the follower reported %+v", errs)
 	}
 }
@@ -466,25 +467,25 @@ func TestResumeWithOtherWorkers(t *testing.T) {
 	store := &lockedStore{st: newMemStore()}
 	s := policy(6, 32, 8, 3, 5)
 	one := newTeam(t, 1, data, store)
-	one.drivers[0].in <- wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: s}}
-	one.leaderState(t, wasm.PhaseFinished)
+	one.drivers[0].in <- wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}}}
+	one.leaderState(t, protocol.PhaseFinished)
 	want := one.weights(0)
-	saved := one.drivers[0].messages(wasm.TypeCheckpoint)
-	if len(saved) != 2 || saved[0].Checkpoint.Info.Step != 3 {
+	saved := one.drivers[0].messages(protocol.KindCheckpoint)
+	if len(saved) != 2 || saved[0].Payload.(protocol.CheckpointSaved).Info.Step != 3 {
 		t.Fatalf("saved %+v", saved)
 	}
 
 	two := newTeam(t, 2, data, store)
-	two.send(wasm.Message{Type: wasm.TypeCheckpointRestore, Run: 2, Restore: &wasm.RestoreRequest{
-		ID: saved[0].Checkpoint.Info.ID, Resume: true, Settings: *s}}, s.Batch)
-	two.leaderState(t, wasm.PhaseFinished)
+	two.send(protocol.Message{Run: 2, Payload: protocol.RestoreRequest{
+		ID: saved[0].Payload.(protocol.CheckpointSaved).Info.ID, Resume: true, Settings: *s}}, s.Batch)
+	two.leaderState(t, protocol.PhaseFinished)
 	until(t, "the follower to finish", func() bool { return strings.Join(two.states(), " ") == "finished@6 finished@6" })
 	for w := range 2 {
 		if !sameFloats(two.weights(w), want) {
 			t.Errorf("worker %d of the resumed group differs from the uninterrupted run", w)
 		}
 	}
-	if n := len(two.drivers[1].messages(wasm.TypeCheckpoint)); n != 0 {
+	if n := len(two.drivers[1].messages(protocol.KindCheckpoint)); n != 0 {
 		t.Errorf("the follower saved %d checkpoints", n)
 	}
 }

@@ -8,9 +8,10 @@ import (
 	"cifar10/nn"
 	"cifar10/nn/cifar"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
-// Predictions for the evaluation view (wasm/predict.go): test images with their true and
+// Predictions for the evaluation view (wasm/protocol/predict.go): test images with their true and
 // predicted labels, and one's own picture classified. Both run the current weights on the
 // evaluation trainer (EvalBatch examples), with evaluation's preprocessing, so a test image's
 // prediction here is the one its evaluation counted. Only the leader is asked.
@@ -18,7 +19,7 @@ import (
 // predictBuffers are a run's buffers for predictions, made on the first request and reused.
 type predictBuffers struct {
 	images []float32 // one evaluation batch of inputs
-	pixels []byte    // the answer's pixels: up to wasm.MaxTestImages records
+	pixels []byte    // the answer's pixels: up to protocol.MaxTestImages records
 	img    []byte    // one test image copied out of shared memory
 }
 
@@ -33,7 +34,7 @@ func (e *Engine) receivePredict(in wasm.Inbound) {
 		return
 	}
 	e.busy = "predict"
-	if in.Msg.Type == wasm.TypeClassify {
+	if in.Msg.Kind() == protocol.KindClassify {
 		e.classify(in.Msg, in.Files)
 	} else {
 		e.predictTest(in.Msg)
@@ -69,27 +70,27 @@ func (e *Engine) testPixels(i int) []byte {
 
 // predictTest answers a testImages request: the predictions of Count test images from Start,
 // or of the next Count mistakes from Start, with their pixels attached.
-func (e *Engine) predictTest(m wasm.Message) {
+func (e *Engine) predictTest(m protocol.Message) {
 	r := e.run
 	switch {
 	case r == nil:
-		e.fail(m.Run, wasm.WherePredict, errNoWeights)
+		e.fail(m.Run, protocol.WherePredict, errNoWeights)
 		return
 	case e.data == nil:
-		e.fail(m.Run, wasm.WherePredict, errors.New("the dataset is not loaded yet"))
+		e.fail(m.Run, protocol.WherePredict, errors.New("the dataset is not loaded yet"))
 		return
 	}
 	tr, err := e.evalTrainer()
 	if err != nil {
-		e.fail(r.id, wasm.WherePredict, err)
+		e.fail(r.id, protocol.WherePredict, err)
 		return
 	}
-	req := *m.TestImagesRequest
+	req := m.Payload.(protocol.TestImagesRequest)
 	test := e.data.Test
 	total := test.Len()
-	out := &wasm.TestImages{Step: r.step, Start: min(req.Start, total), Mistakes: req.Mistakes, Total: total, Images: []wasm.TestImage{}}
+	out := &protocol.TestImages{Step: r.step, Start: min(req.Start, total), Mistakes: req.Mistakes, Total: total, Images: []protocol.TestImage{}}
 	if r.pred.pixels == nil {
-		r.pred.pixels = make([]byte, 0, wasm.MaxTestImages*cifar.ImageBytes)
+		r.pred.pixels = make([]byte, 0, protocol.MaxTestImages*cifar.ImageBytes)
 	}
 	pixels := r.pred.pixels[:0]
 	n, c := r.model.InputSize(), r.model.Classes()
@@ -112,10 +113,10 @@ func (e *Engine) predictTest(m wasm.Message) {
 			}
 			p := topProbability(z, pred)
 			if !(p >= 0 && p <= 1) {
-				e.fail(r.id, wasm.WherePredict, fmt.Errorf("test image %d: the weights after step %d give no finite prediction (the run diverged)", i+j, r.step))
+				e.fail(r.id, protocol.WherePredict, fmt.Errorf("test image %d: the weights after step %d give no finite prediction (the run diverged)", i+j, r.step))
 				return
 			}
-			out.Images = append(out.Images, wasm.TestImage{Index: i + j, Label: label, Pred: pred, Prob: p})
+			out.Images = append(out.Images, protocol.TestImage{Index: i + j, Label: label, Pred: pred, Prob: p})
 			pixels = append(pixels, e.testPixels(i+j)...)
 			if len(out.Images) == req.Count {
 				looked = j + 1
@@ -125,12 +126,12 @@ func (e *Engine) predictTest(m wasm.Message) {
 		i += looked
 	}
 	out.Next = i
-	msg := wasm.Message{Type: wasm.TypePredictions, Run: r.id, Predictions: out}
+	msg := protocol.Message{Run: r.id, Payload: *out}
 	if len(out.Images) == 0 {
 		e.post(msg)
 		return
 	}
-	msg.Files = []wasm.FileRef{{Name: "pixels", Size: len(pixels)}}
+	msg.Files = []protocol.FileRef{{Name: "pixels", Size: len(pixels)}}
 	e.PostFiles(msg, pixels)
 }
 
@@ -146,19 +147,19 @@ func topProbability(z []float32, k int) float32 {
 
 // classify answers a classify request: the model's class probabilities for the attached
 // 32x32 picture after evaluation's preprocessing (central crop, per-image standardization).
-func (e *Engine) classify(m wasm.Message, files [][]byte) {
+func (e *Engine) classify(m protocol.Message, files [][]byte) {
 	r := e.run
 	if r == nil {
-		e.fail(m.Run, wasm.WherePredict, errNoWeights)
+		e.fail(m.Run, protocol.WherePredict, errNoWeights)
 		return
 	}
 	if len(files) != 1 || len(files[0]) != cifar.ImageBytes {
-		e.fail(r.id, wasm.WherePredict, fmt.Errorf("the picture to classify must be one 32x32 image of %d bytes", cifar.ImageBytes))
+		e.fail(r.id, protocol.WherePredict, fmt.Errorf("the picture to classify must be one 32x32 image of %d bytes", cifar.ImageBytes))
 		return
 	}
 	tr, err := e.evalTrainer()
 	if err != nil {
-		e.fail(r.id, wasm.WherePredict, err)
+		e.fail(r.id, protocol.WherePredict, err)
 		return
 	}
 	img := r.pred.images[:r.model.InputSize()]
@@ -166,11 +167,11 @@ func (e *Engine) classify(m wasm.Message, files [][]byte) {
 	probs := tr.Probabilities(img)
 	for _, p := range probs {
 		if !(p >= 0 && p <= 1) {
-			e.fail(r.id, wasm.WherePredict, fmt.Errorf("the weights after step %d give no finite probabilities (the run diverged)", r.step))
+			e.fail(r.id, protocol.WherePredict, fmt.Errorf("the weights after step %d give no finite probabilities (the run diverged)", r.step))
 			return
 		}
 	}
-	e.post(wasm.Message{Type: wasm.TypeClassified, Run: r.id, Classified: &wasm.Classified{
-		Name: m.Classify.Name, Step: r.step, Probs: append([]float32(nil), probs...),
+	e.post(protocol.Message{Run: r.id, Payload: protocol.Classified{
+		Name: m.Payload.(protocol.ClassifyRequest).Name, Step: r.step, Probs: append([]float32(nil), probs...),
 	}})
 }

@@ -9,11 +9,12 @@ import (
 	"cifar10/nn"
 	"cifar10/nn/cifar"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // sent is a report posted with attached buffers.
 type sent struct {
-	msg   wasm.Message
+	msg   protocol.Message
 	files [][]byte
 }
 
@@ -23,7 +24,7 @@ func predictEngine(t *testing.T, data *cifar.Data) (*Engine, *recorder, *[]sent)
 	t.Helper()
 	e, rec := loadedEngine(t, data)
 	var withFiles []sent
-	e.PostFiles = func(m wasm.Message, files ...[]byte) {
+	e.PostFiles = func(m protocol.Message, files ...[]byte) {
 		rec.post(m)
 		var copies [][]byte
 		for _, f := range files {
@@ -31,11 +32,11 @@ func predictEngine(t *testing.T, data *cifar.Data) (*Engine, *recorder, *[]sent)
 		}
 		withFiles = append(withFiles, sent{m, copies})
 	}
-	e.Handle(wasm.Message{Type: wasm.TypeStart, Run: 1, Settings: settings(50, 4, 5)})
+	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *settings(50, 4, 5)}})
 	for range 3 {
 		e.Work()
 	}
-	e.Handle(wasm.Message{Type: wasm.TypePause, Run: 1})
+	e.Handle(protocol.Message{Payload: protocol.Pause{}, Run: 1})
 	rec.msgs = nil
 	return e, rec, &withFiles
 }
@@ -78,27 +79,27 @@ func TestPredictTestImages(t *testing.T) {
 	}
 	tests := []struct {
 		name        string
-		req         wasm.TestImagesRequest
+		req         protocol.TestImagesRequest
 		want        []int // the test images listed
 		start, next int
 	}{
-		{"first page", wasm.TestImagesRequest{Start: 0, Count: 24}, seq(0, 24), 0, 24},
-		{"last page, short", wasm.TestImagesRequest{Start: 24, Count: 24}, seq(24, 30), 24, 30},
-		{"past the end", wasm.TestImagesRequest{Start: 40, Count: 5}, nil, 30, 30},
-		{"one in the middle", wasm.TestImagesRequest{Start: 17, Count: 1}, []int{17}, 17, 18},
-		{"first mistakes", wasm.TestImagesRequest{Start: 0, Count: 5, Mistakes: true}, mistakes[:5], 0, mistakes[4] + 1},
-		{"next mistakes", wasm.TestImagesRequest{Start: mistakes[4] + 1, Count: 96, Mistakes: true}, mistakes[5:], mistakes[4] + 1, 30},
-		{"every mistake", wasm.TestImagesRequest{Start: 0, Count: 96, Mistakes: true}, mistakes, 0, 30},
+		{"first page", protocol.TestImagesRequest{Start: 0, Count: 24}, seq(0, 24), 0, 24},
+		{"last page, short", protocol.TestImagesRequest{Start: 24, Count: 24}, seq(24, 30), 24, 30},
+		{"past the end", protocol.TestImagesRequest{Start: 40, Count: 5}, nil, 30, 30},
+		{"one in the middle", protocol.TestImagesRequest{Start: 17, Count: 1}, []int{17}, 17, 18},
+		{"first mistakes", protocol.TestImagesRequest{Start: 0, Count: 5, Mistakes: true}, mistakes[:5], 0, mistakes[4] + 1},
+		{"next mistakes", protocol.TestImagesRequest{Start: mistakes[4] + 1, Count: 96, Mistakes: true}, mistakes[5:], mistakes[4] + 1, 30},
+		{"every mistake", protocol.TestImagesRequest{Start: 0, Count: 96, Mistakes: true}, mistakes, 0, 30},
 	}
 	for _, tc := range tests {
 		rec.msgs, *withFiles = nil, nil
 		req := tc.req
-		e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeTestImages, Run: 1, TestImagesRequest: &req}})
-		got := rec.of(wasm.TypePredictions)
+		e.Receive(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: req}})
+		got := rec.of(protocol.KindPredictions)
 		if len(got) != 1 {
 			t.Fatalf("%s: reports %+v", tc.name, rec.msgs)
 		}
-		p := got[0].Predictions
+		p := got[0].Payload.(protocol.TestImages)
 		if p.Start != tc.start || p.Next != tc.next || p.Total != 30 || p.Step != 3 || p.Mistakes != req.Mistakes || len(p.Images) != len(tc.want) {
 			t.Errorf("%s: start %d next %d total %d step %d, %d images; want start %d next %d, %d images",
 				tc.name, p.Start, p.Next, p.Total, p.Step, len(p.Images), tc.start, tc.next, len(tc.want))
@@ -126,10 +127,10 @@ func TestPredictTestImages(t *testing.T) {
 	}
 
 	// The mistakes listed are the ones evaluation counts.
-	e.Handle(wasm.Message{Type: wasm.TypeEval, Run: 1})
+	e.Handle(protocol.Message{Payload: protocol.Eval{}, Run: 1})
 	e.Work()
-	ev := rec.of(wasm.TypeEvalResult)
-	if len(ev) != 1 || ev[0].EvalResult.Total-ev[0].EvalResult.Correct != len(mistakes) {
+	ev := rec.of(protocol.KindEvalResult)
+	if len(ev) != 1 || ev[0].Payload.(protocol.EvalResult).Total-ev[0].Payload.(protocol.EvalResult).Correct != len(mistakes) {
 		t.Errorf("evaluation %+v, %d mistakes listed", ev, len(mistakes))
 	}
 }
@@ -156,8 +157,8 @@ func TestClassify(t *testing.T) {
 	want := append([]float32(nil), tr.Probabilities(img)...)
 
 	classify := func(run int, name string, file []byte) wasm.Inbound {
-		return wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeClassify, Run: run, Classify: &wasm.ClassifyRequest{Name: name},
-			Files: []wasm.FileRef{{Name: name, Size: wasm.ImageBytes}}}, Files: [][]byte{file}}
+		return wasm.Inbound{Msg: protocol.Message{Run: run, Payload: protocol.ClassifyRequest{Name: name},
+			Files: []protocol.FileRef{{Name: name, Size: cifar.ImageBytes}}}, Files: [][]byte{file}}
 	}
 	tests := []struct {
 		name    string
@@ -172,17 +173,17 @@ func TestClassify(t *testing.T) {
 		rec.msgs = nil
 		e.Receive(tc.in)
 		if tc.wantErr != "" {
-			errs := errorsOf(rec, wasm.WherePredict)
+			errs := errorsOf(rec, protocol.WherePredict)
 			if len(errs) != 1 || !strings.Contains(errs[0], tc.wantErr) || len(rec.msgs) != 1 {
 				t.Errorf("%s: reports %+v, want one error about %q", tc.name, rec.msgs, tc.wantErr)
 			}
 			continue
 		}
-		got := rec.of(wasm.TypeClassified)
+		got := rec.of(protocol.KindClassified)
 		if len(got) != 1 {
 			t.Fatalf("%s: reports %+v", tc.name, rec.msgs)
 		}
-		c := got[0].Classified
+		c := got[0].Payload.(protocol.Classified)
 		if c.Name != "seven.png" || c.Step != 3 || len(c.Probs) != cifar.NumClasses {
 			t.Errorf("%s: %+v", tc.name, c)
 		}
@@ -192,7 +193,7 @@ func TestClassify(t *testing.T) {
 			}
 		}
 	}
-	if st := rec.lastState(); e.run.phase != wasm.PhasePaused || st.Phase != "" {
+	if st := rec.lastState(); e.run.phase != protocol.PhasePaused || st.Phase != "" {
 		t.Errorf("classifying changed the run: %s, reports %+v", e.run.phase, rec.msgs)
 	}
 }
@@ -200,10 +201,10 @@ func TestClassify(t *testing.T) {
 // TestPredictWithoutWeights: before any run, both requests are answered with one sentence.
 func TestPredictWithoutWeights(t *testing.T) {
 	e, rec := loadedEngine(t, testData())
-	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeTestImages, TestImagesRequest: &wasm.TestImagesRequest{Count: 3}}})
-	e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeClassify, Classify: &wasm.ClassifyRequest{Name: "x.png"},
-		Files: []wasm.FileRef{{Name: "x.png", Size: wasm.ImageBytes}}}, Files: [][]byte{make([]byte, wasm.ImageBytes)}})
-	errs := errorsOf(rec, wasm.WherePredict)
+	e.Receive(wasm.Inbound{Msg: protocol.Message{Payload: protocol.TestImagesRequest{Count: 3}}})
+	e.Receive(wasm.Inbound{Msg: protocol.Message{Payload: protocol.ClassifyRequest{Name: "x.png"},
+		Files: []protocol.FileRef{{Name: "x.png", Size: cifar.ImageBytes}}}, Files: [][]byte{make([]byte, cifar.ImageBytes)}})
+	errs := errorsOf(rec, protocol.WherePredict)
 	if len(errs) != 2 || !strings.Contains(errs[0], "no weights") || !strings.Contains(errs[1], "no weights") {
 		t.Errorf("errors %q", errs)
 	}
@@ -217,26 +218,18 @@ func TestPredictDuringEval(t *testing.T) {
 	e.Yield = func() {
 		yields++
 		if yields == 1 {
-			e.Receive(wasm.Inbound{Msg: wasm.Message{Type: wasm.TypeTestImages, Run: 1, TestImagesRequest: &wasm.TestImagesRequest{Count: 2}}})
+			e.Receive(wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.TestImagesRequest{Count: 2}}})
 		}
 	}
-	e.Handle(wasm.Message{Type: wasm.TypeEval, Run: 1})
+	e.Handle(protocol.Message{Payload: protocol.Eval{}, Run: 1})
 	e.Work()
 	var order []string
 	for _, m := range rec.msgs {
-		if m.Type == wasm.TypeEvalResult || m.Type == wasm.TypePredictions {
-			order = append(order, m.Type)
+		if m.Kind() == protocol.KindEvalResult || m.Kind() == protocol.KindPredictions {
+			order = append(order, string(m.Kind()))
 		}
 	}
 	if strings.Join(order, ",") != "evalResult,predictions" {
 		t.Errorf("reports in the order %v, want the evaluation's result first", order)
-	}
-}
-
-// TestImageBytes keeps the protocol's image size equal to a CIFAR-10 record's.
-func TestImageBytes(t *testing.T) {
-	if wasm.ImageBytes != cifar.ImageBytes || wasm.ImageSide != cifar.Side || wasm.MaxClasses < cifar.NumClasses {
-		t.Errorf("wasm.ImageBytes %d, ImageSide %d, MaxClasses %d; cifar %d, %d, %d classes",
-			wasm.ImageBytes, wasm.ImageSide, wasm.MaxClasses, cifar.ImageBytes, cifar.Side, cifar.NumClasses)
 	}
 }

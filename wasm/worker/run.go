@@ -8,7 +8,7 @@ import (
 	"cifar10/nn"
 	"cifar10/nn/cifar"
 	"cifar10/nn/replica"
-	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // run is one training run: the model, its trainer and sampler, and where it is. It does what
@@ -17,7 +17,7 @@ import (
 // multiply-add).
 type run struct {
 	id       int
-	settings wasm.Settings
+	settings protocol.Settings
 	crop     int
 	model    *nn.Model
 	trainer  *nn.Trainer // the replica's: sized for one shard of the batch
@@ -33,7 +33,7 @@ type run struct {
 	trainLabels []uint8
 	img         []byte
 
-	phase string
+	phase protocol.Phase
 	step  int // steps done; the next step's index
 	first int // the step the run started from: 0, or its checkpoint's
 	ckpt  runCheckpoints
@@ -49,7 +49,7 @@ type run struct {
 // newRun builds the model, optimizer, trainer and sampler for s on data's training set, in
 // the native trainer's order: model from the seed, optimizer, trainer with one thread, sampler
 // from the same seed.
-func newRun(id int, s wasm.Settings, data *cifar.Data) (*run, error) {
+func newRun(id int, s protocol.Settings, data *cifar.Data) (*run, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func newRun(id int, s wasm.Settings, data *cifar.Data) (*run, error) {
 
 // assembleRun makes the run that trains m with opt: a new one (newRun) or one restored from a
 // checkpoint (runFromCheckpoint).
-func assembleRun(id int, s wasm.Settings, m *nn.Model, opt nn.Optimizer, data *cifar.Data) (*run, error) {
+func assembleRun(id int, s protocol.Settings, m *nn.Model, opt nn.Optimizer, data *cifar.Data) (*run, error) {
 	spec := m.Spec()
 	if spec.Input[0] != spec.Input[1] || spec.Input[2] != 3 || spec.Input[0] > cifar.Side {
 		return nil, fmt.Errorf("preset %s takes %v inputs, not CIFAR-10 crops", s.Preset, spec.Input)
@@ -86,7 +86,7 @@ func assembleRun(id int, s wasm.Settings, m *nn.Model, opt nn.Optimizer, data *c
 	return &run{
 		id: id, settings: s, crop: spec.Input[0], model: m, trainer: rep.Trainer(), replica: rep,
 		sampler: cifar.NewSampler(data.Train, s.Seed, spec.Input[0]),
-		phase:   wasm.PhaseRunning,
+		phase:   protocol.PhaseRunning,
 	}, nil
 }
 
@@ -97,9 +97,9 @@ func (r *run) close() {
 	}
 }
 
-func (e *Engine) start(id int, s wasm.Settings) {
+func (e *Engine) start(id int, s protocol.Settings) {
 	if e.data == nil {
-		e.fail(id, wasm.WhereTrain, errors.New("the dataset is not loaded yet"))
+		e.fail(id, protocol.WhereTrain, errors.New("the dataset is not loaded yet"))
 		return
 	}
 	if e.run != nil {
@@ -111,7 +111,7 @@ func (e *Engine) start(id int, s wasm.Settings) {
 		err = e.joinGroup(r)
 	}
 	if err != nil {
-		e.fail(id, wasm.WhereTrain, err)
+		e.fail(id, protocol.WhereTrain, err)
 		return
 	}
 	e.run = r
@@ -121,29 +121,29 @@ func (e *Engine) start(id int, s wasm.Settings) {
 
 // control applies pause, resume and stop to the run they name; a command for another run is
 // answered with the current state so the page can catch up.
-func (e *Engine) control(m wasm.Message) {
+func (e *Engine) control(m protocol.Message) {
 	r := e.run
 	if r == nil || r.id != m.Run {
-		e.fail(m.Run, wasm.WhereTrain, fmt.Errorf("run %d is not the worker's current run", m.Run))
+		e.fail(m.Run, protocol.WhereTrain, fmt.Errorf("run %d is not the worker's current run", m.Run))
 		return
 	}
 	switch {
-	case m.Type == wasm.TypePause && r.phase == wasm.PhaseRunning:
-		e.setPhase(wasm.PhasePaused, "")
-	case m.Type == wasm.TypeResume && r.phase == wasm.PhasePaused:
+	case m.Kind() == protocol.KindPause && r.phase == protocol.PhaseRunning:
+		e.setPhase(protocol.PhasePaused, "")
+	case m.Kind() == protocol.KindResume && r.phase == protocol.PhasePaused:
 		if e.retrySave() { // the checkpoint a full storage refused, now that there is room
-			e.setPhase(wasm.PhaseRunning, "")
+			e.setPhase(protocol.PhaseRunning, "")
 		}
-	case m.Type == wasm.TypeStop && (r.phase == wasm.PhaseRunning || r.phase == wasm.PhasePaused):
+	case m.Kind() == protocol.KindStop && (r.phase == protocol.PhaseRunning || r.phase == protocol.PhasePaused):
 		e.saveBeforeStop()
-		e.setPhase(wasm.PhaseStopped, fmt.Sprintf("stopped at step %d", r.step))
+		e.setPhase(protocol.PhaseStopped, fmt.Sprintf("stopped at step %d", r.step))
 	default:
 		e.postState("") // nothing to change: repeat where the run is
 	}
 }
 
 // setPhase reports the losses so far, then the new phase.
-func (e *Engine) setPhase(phase, reason string) {
+func (e *Engine) setPhase(phase protocol.Phase, reason string) {
 	e.report()
 	e.run.phase = phase
 	e.announcePhase(phase)
@@ -152,7 +152,7 @@ func (e *Engine) setPhase(phase, reason string) {
 
 func (e *Engine) postState(reason string) {
 	r := e.run
-	e.post(wasm.Message{Type: wasm.TypeState, Run: r.id, State: &wasm.RunState{Phase: r.phase, Step: r.step, Reason: reason}})
+	e.post(protocol.Message{Run: r.id, Payload: protocol.RunState{Phase: r.phase, Step: r.step, Reason: reason}})
 }
 
 // step trains one batch, timed like the seed script (sampling and training), and reports.
@@ -167,8 +167,8 @@ func (e *Engine) step() {
 	d := e.Now().Sub(t0).Seconds()
 	if !finite(loss) {
 		e.report()
-		e.fail(r.id, wasm.WhereTrain, fmt.Errorf("the loss diverged at step %d (loss = %v); lower the learning rate (now %g) and start again", r.step, loss, r.settings.LR))
-		r.phase = wasm.PhaseFailed
+		e.fail(r.id, protocol.WhereTrain, fmt.Errorf("the loss diverged at step %d (loss = %v); lower the learning rate (now %g) and start again", r.step, loss, r.settings.LR))
+		r.phase = protocol.PhaseFailed
 		e.postState(fmt.Sprintf("loss diverged at step %d", r.step))
 		return
 	}
@@ -177,17 +177,17 @@ func (e *Engine) step() {
 	r.trainSeconds += d
 	r.pending = append(r.pending, loss)
 	r.step++
-	if (r.step-1)%wasm.LogEvery == 0 {
+	if (r.step-1)%protocol.LogEvery == 0 {
 		e.log(r.step-1, loss, d)
 	}
 	if !e.afterStep(loss) {
 		return // the checkpoint could not be stored: the run paused (checkpoint.go)
 	}
 	if r.step == r.settings.Steps {
-		e.setPhase(wasm.PhaseFinished, fmt.Sprintf("finished %d steps", r.step))
+		e.setPhase(protocol.PhaseFinished, fmt.Sprintf("finished %d steps", r.step))
 		return
 	}
-	if e.Now().Sub(r.lastReport) >= wasm.ProgressInterval*time.Millisecond || r.step == r.first+1 {
+	if e.Now().Sub(r.lastReport) >= protocol.ProgressInterval*time.Millisecond || r.step == r.first+1 {
 		e.report()
 	}
 }
@@ -195,9 +195,9 @@ func (e *Engine) step() {
 func (e *Engine) log(step int, loss float32, d float64) {
 	r := e.run
 	eps := float64(r.settings.Batch) / d
-	e.post(wasm.Message{Type: wasm.TypeLog, Run: r.id, Log: &wasm.LogLine{
+	e.post(protocol.Message{Run: r.id, Payload: protocol.LogLine{
 		Step: step, Loss: loss, ExamplesPerSec: eps, SecPerBatch: d,
-		Text: wasm.FormatLog(step, loss, eps, d),
+		Text: protocol.FormatLog(step, loss, eps, d),
 	}})
 }
 
@@ -214,7 +214,7 @@ func (e *Engine) report() {
 		sum += r.recent[i%recentSteps]
 	}
 	spb := sum / float64(n)
-	p := &wasm.Progress{
+	p := &protocol.Progress{
 		Step: r.step, Steps: r.settings.Steps, FirstStep: r.step - len(r.pending),
 		Losses: r.pending, SecPerBatch: spb, Examples: r.examples, TrainSeconds: r.trainSeconds,
 		WaitSeconds: r.waitSeconds,
@@ -222,7 +222,7 @@ func (e *Engine) report() {
 	if spb > 0 {
 		p.ExamplesPerSec = float64(r.settings.Batch) / spb
 	}
-	e.post(wasm.Message{Type: wasm.TypeProgress, Run: r.id, Progress: p})
+	e.post(protocol.Message{Run: r.id, Payload: *p})
 	r.pending = nil
 }
 
@@ -233,7 +233,7 @@ func (e *Engine) evaluate() {
 	test := e.data.Test
 	tr, err := e.evalTrainer()
 	if err != nil {
-		e.fail(r.id, wasm.WhereEval, err)
+		e.fail(r.id, protocol.WhereEval, err)
 		return
 	}
 	start := e.Now()
@@ -246,7 +246,7 @@ func (e *Engine) evaluate() {
 	progress := func(done, total int) {
 		if now := e.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
 			last = now
-			e.post(wasm.Message{Type: wasm.TypeEvalProgress, Run: r.id, EvalProgress: &wasm.EvalProgress{Done: done, Total: total}})
+			e.post(protocol.Message{Run: r.id, Payload: protocol.EvalProgress{Done: done, Total: total}})
 		}
 		if e.Yield != nil {
 			e.Yield()
@@ -254,10 +254,10 @@ func (e *Engine) evaluate() {
 	}
 	ev, err := tr.Evaluate(hi-lo, fill, progress)
 	if err != nil {
-		e.fail(r.id, wasm.WhereEval, err)
+		e.fail(r.id, protocol.WhereEval, err)
 		return
 	}
-	e.post(wasm.Message{Type: wasm.TypeEvalResult, Run: r.id, EvalResult: &wasm.EvalResult{
+	e.post(protocol.Message{Run: r.id, Payload: protocol.EvalResult{
 		Step: r.step, Correct: ev.Correct, Total: ev.Total, Precision: ev.Precision(),
 		Confusion: ev.Confusion, Seconds: e.Now().Sub(start).Seconds(),
 	}})

@@ -10,6 +10,7 @@ import (
 
 	"cifar10/nn/cifar"
 	"cifar10/wasm"
+	"cifar10/wasm/protocol"
 )
 
 // When the page is cross-origin isolated, the dataset lives once, in a SharedArrayBuffer, for
@@ -26,10 +27,10 @@ type sharedLoader struct {
 }
 
 // load is the engine's LoadFunc in shared mode.
-func (l *sharedLoader) load(reload bool, progress func(wasm.DatasetProgress)) (*cifar.Data, wasm.DatasetInfo, error) {
+func (l *sharedLoader) load(reload bool, progress func(protocol.DatasetProgress)) (*cifar.Data, protocol.DatasetInfo, error) {
 	var pixels *sharedPixels
 	var copied []files
-	build := func(f files) (*cifar.Data, wasm.DatasetInfo, error) {
+	build := func(f files) (*cifar.Data, protocol.DatasetInfo, error) {
 		data, info, p, err := assembleShared(f)
 		pixels = p
 		copied = append(copied, f)
@@ -62,13 +63,14 @@ func release(f files) {
 
 // send posts m, with the dataset's shared buffer when m reports the dataset this worker loaded,
 // and with the worker's life lock when m says it is ready.
-func (l *sharedLoader) send(port *wasm.Port, m wasm.Message) error {
-	if m.Type == wasm.TypeReady {
+func (l *sharedLoader) send(port *wasm.Port, m protocol.Message) error {
+	if ready, ok := m.Payload.(protocol.Ready); ok {
 		if lock := js.Global().Get("lifeLock"); lock.Type() == js.TypeString {
-			m.Ready.Lock = lock.String() // assets/worker.js took it
+			ready.Lock = lock.String() // assets/worker.js took it
+			m.Payload = ready
 		}
 	}
-	if m.Type == wasm.TypeDataset && !l.sab.IsUndefined() {
+	if m.Kind() == protocol.KindDataset && !l.sab.IsUndefined() {
 		sab := l.sab
 		l.sab = js.Undefined()
 		return port.SendShared(m, sab)
@@ -77,14 +79,14 @@ func (l *sharedLoader) send(port *wasm.Port, m wasm.Message) error {
 }
 
 // assembleShared checks every file in place and copies it into a new SharedArrayBuffer.
-func assembleShared(f files) (*cifar.Data, wasm.DatasetInfo, *sharedPixels, error) {
+func assembleShared(f files) (*cifar.Data, protocol.DatasetInfo, *sharedPixels, error) {
 	var all int
 	for _, name := range BinFiles() {
 		all += f.bins[name].Get("byteLength").Int()
 	}
 	sab, err := wasm.NewShared(all)
 	if err != nil {
-		return nil, wasm.DatasetInfo{}, nil, err
+		return nil, protocol.DatasetInfo{}, nil, err
 	}
 	u8 := js.Global().Get("Uint8Array").New(sab)
 	data := &cifar.Data{Train: &cifar.Set{}, Test: &cifar.Set{}}
@@ -95,7 +97,7 @@ func assembleShared(f files) (*cifar.Data, wasm.DatasetInfo, *sharedPixels, erro
 		n := src.Get("byteLength").Int()
 		labels, err := cifar.Check(name, &jsReader{src: src}, int64(n))
 		if err != nil {
-			return nil, wasm.DatasetInfo{}, nil, err
+			return nil, protocol.DatasetInfo{}, nil, err
 		}
 		u8.Call("set", src, off)
 		if name == cifar.TestFile {
@@ -111,16 +113,16 @@ func assembleShared(f files) (*cifar.Data, wasm.DatasetInfo, *sharedPixels, erro
 	}
 	b := &builder{}
 	if err := b.meta(meta); err != nil {
-		return nil, wasm.DatasetInfo{}, nil, err
+		return nil, protocol.DatasetInfo{}, nil, err
 	}
 	data.ClassNames = b.names
-	info := wasm.DatasetInfo{Train: data.Train.Len(), Test: data.Test.Len(), ClassNames: data.ClassNames, Bytes: int64(all)}
+	info := protocol.DatasetInfo{Train: data.Train.Len(), Test: data.Test.Len(), ClassNames: data.ClassNames, Bytes: int64(all)}
 	return data, info, p, nil
 }
 
 // openShared takes the dataset another worker put in shared memory: it reads the labels (and
 // checks the records again, which costs a fraction of a second) and leaves the pixels there.
-func openShared(v any, info wasm.DatasetInfo) (*cifar.Data, Pixels, error) {
+func openShared(v any, info protocol.DatasetInfo) (*cifar.Data, Pixels, error) {
 	sab, ok := v.(js.Value)
 	if !ok || !v.(js.Value).InstanceOf(js.Global().Get("SharedArrayBuffer")) {
 		return nil, nil, errors.New("the shared dataset did not arrive")

@@ -1,16 +1,20 @@
 // Package picture makes one's own photo what the model takes: a 32x32 CIFAR-10 record. The
 // page (which decodes the file in the tab) and the native trainer's `predict -image` share it,
-// so a picture is classified the same way in both. It imports only the image package, so the
-// page's wasm links nothing of the engine for it.
+// so a picture is classified the same way in both. It imports only the image package and the
+// dataset's layout (nn/cifar), so the page's wasm links nothing of the engine for it.
 package picture
 
-import "image"
+import (
+	"image"
+
+	"cifar10/nn/cifar"
+)
 
 // Side is the side of a record's square image, and Bytes its size: 1,024 R, 1,024 G, then
 // 1,024 B bytes, rows top to bottom (CIFAR-10's layout without the label byte).
 const (
-	Side  = 32
-	Bytes = 3 * Side * Side
+	Side  = cifar.Side
+	Bytes = cifar.ImageBytes
 )
 
 // Record shrinks img to a record: its central square (the longer side cropped evenly at both

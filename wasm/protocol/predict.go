@@ -1,8 +1,10 @@
-package wasm
+package protocol
 
 import (
 	"fmt"
 	"math"
+
+	"cifar10/nn/cifar"
 )
 
 // Predictions: the evaluation view's test images with their predicted and true labels, and
@@ -14,23 +16,9 @@ import (
 //	page:   classify {name} +image (3,072 bytes)  to the leader only
 //	worker: classified {probabilities}            or error {where: "predict"}
 //
-// Pixels travel as attached buffers in a CIFAR-10 record's layout (1,024 R, 1,024 G, 1,024 B
-// bytes, 32x32 row-major), never through JSON.
+// Pixels travel as attached buffers in a CIFAR-10 record's layout without the label
+// (cifar.ImageBytes: 1,024 R, 1,024 G, 1,024 B bytes, 32x32 row-major), never through JSON.
 const (
-	TypeTestImages  = "testImages"  // page -> worker: predict test images (TestImagesRequest)
-	TypeClassify    = "classify"    // page -> worker: classify the attached 32x32 image (ClassifyRequest)
-	TypePredictions = "predictions" // worker -> page: test images with labels and predictions (TestImages)
-	TypeClassified  = "classified"  // worker -> page: the class probabilities of a classify's image (Classified)
-
-	// WherePredict is about predicting test images or classifying one's own image.
-	WherePredict = "predict"
-)
-
-// Sizes of the images exchanged: one CIFAR-10 record without its label (nn/cifar.ImageBytes;
-// the page does not link nn, a test keeps them equal).
-const (
-	ImageSide  = 32
-	ImageBytes = 3 * ImageSide * ImageSide
 	// MaxTestImages bounds a testImages request, so one answer stays small (96 images: 288 KB).
 	MaxTestImages = 96
 	// MaxClasses bounds the classes a model may predict (CIFAR-10 has 10; CIFAR-100 100).
@@ -46,8 +34,8 @@ type TestImagesRequest struct {
 }
 
 // TestImages answers a TestImagesRequest. The attached buffer holds the images' pixels, one
-// record (ImageBytes) after the other in the order of Images; there is none when Images is
-// empty (Start was past the end, or no mistake was left).
+// record (cifar.ImageBytes) after the other in the order of Images; there is none when Images
+// is empty (Start was past the end, or no mistake was left).
 type TestImages struct {
 	Step     int  `json:"step"` // the weights' step
 	Start    int  `json:"start"`
@@ -69,7 +57,7 @@ type TestImage struct {
 }
 
 // ClassifyRequest sends one picture, already made 32x32 by the page, to be classified. The
-// image is the message's one attached buffer of ImageBytes.
+// image is the message's one attached buffer of cifar.ImageBytes.
 type ClassifyRequest struct {
 	Name string `json:"name"` // the file's name on disk, echoed in the answer
 }
@@ -82,42 +70,52 @@ type Classified struct {
 	Probs []float32 `json:"probs"`
 }
 
-// validatePredict checks the prediction payloads of a message.
-func (m Message) validatePredict() error {
-	switch {
-	case m.TestImagesRequest != nil:
-		r := m.TestImagesRequest
-		if r.Start < 0 || r.Count < 1 || r.Count > MaxTestImages {
-			return fmt.Errorf("%s message: start %d and count %d, want start >= 0 and count 1..%d", m.Type, r.Start, r.Count, MaxTestImages)
-		}
-	case m.Predictions != nil:
-		return m.Predictions.validate(m.Type, m.Files)
-	case m.Classify != nil:
-		if len(m.Files) != 1 || m.Files[0].Size != ImageBytes {
-			return fmt.Errorf("%s message: want one attached image of %d bytes, have %+v", m.Type, ImageBytes, m.Files)
-		}
-	case m.Classified != nil:
-		return m.Classified.validate(m.Type)
+// Kind implements Payload.
+func (TestImagesRequest) Kind() Kind { return KindTestImages }
+
+// Kind implements Payload.
+func (ClassifyRequest) Kind() Kind { return KindClassify }
+
+// Kind implements Payload.
+func (TestImages) Kind() Kind { return KindPredictions }
+
+// Kind implements Payload.
+func (Classified) Kind() Kind { return KindClassified }
+
+// Validate keeps a request inside MaxTestImages.
+func (r TestImagesRequest) Validate([]FileRef) error {
+	if r.Start < 0 || r.Count < 1 || r.Count > MaxTestImages {
+		return fmt.Errorf("start %d and count %d, want start >= 0 and count 1..%d", r.Start, r.Count, MaxTestImages)
 	}
 	return nil
 }
 
-func (p *TestImages) validate(typ string, files []FileRef) error {
+// Validate wants one attached image of cifar.ImageBytes.
+func (ClassifyRequest) Validate(files []FileRef) error {
+	if len(files) != 1 || files[0].Size != cifar.ImageBytes {
+		return fmt.Errorf("want one attached image of %d bytes, have %+v", cifar.ImageBytes, files)
+	}
+	return nil
+}
+
+// Validate checks that the images are in order inside Start..Next-1, their labels and
+// probabilities in range, and the attached pixels exactly theirs.
+func (p TestImages) Validate(files []FileRef) error {
 	n := len(p.Images)
 	if p.Start < 0 || p.Next < p.Start || p.Total < 0 || p.Step < 0 || n > MaxTestImages || p.Next-p.Start < n {
-		return fmt.Errorf("%s message: start %d, next %d, total %d, %d images", typ, p.Start, p.Next, p.Total, n)
+		return fmt.Errorf("start %d, next %d, total %d, %d images", p.Start, p.Next, p.Total, n)
 	}
 	last := p.Start - 1
 	for _, im := range p.Images {
 		switch {
 		case im.Index <= last || im.Index >= p.Next:
-			return fmt.Errorf("%s message: image %d out of order or outside %d..%d", typ, im.Index, p.Start, p.Next-1)
+			return fmt.Errorf("image %d out of order or outside %d..%d", im.Index, p.Start, p.Next-1)
 		case im.Label < 0 || im.Label >= MaxClasses || im.Pred < 0 || im.Pred >= MaxClasses:
-			return fmt.Errorf("%s message: image %d has label %d and prediction %d", typ, im.Index, im.Label, im.Pred)
+			return fmt.Errorf("image %d has label %d and prediction %d", im.Index, im.Label, im.Pred)
 		case !(im.Prob >= 0 && im.Prob <= 1):
-			return fmt.Errorf("%s message: image %d has probability %v", typ, im.Index, im.Prob)
+			return fmt.Errorf("image %d has probability %v", im.Index, im.Prob)
 		case p.Mistakes && im.Label == im.Pred:
-			return fmt.Errorf("%s message: image %d is listed as a mistake but is predicted right", typ, im.Index)
+			return fmt.Errorf("image %d is listed as a mistake but is predicted right", im.Index)
 		}
 		last = im.Index
 	}
@@ -125,25 +123,26 @@ func (p *TestImages) validate(typ string, files []FileRef) error {
 	if n > 0 {
 		want = 1
 	}
-	if len(files) != want || (n > 0 && files[0].Size != n*ImageBytes) {
-		return fmt.Errorf("%s message: %d images with attached files %+v, want %d bytes of pixels", typ, n, files, n*ImageBytes)
+	if len(files) != want || (n > 0 && files[0].Size != n*cifar.ImageBytes) {
+		return fmt.Errorf("%d images with attached files %+v, want %d bytes of pixels", n, files, n*cifar.ImageBytes)
 	}
 	return nil
 }
 
-func (c *Classified) validate(typ string) error {
+// Validate checks that there are 2..MaxClasses probabilities adding up to 1.
+func (c Classified) Validate([]FileRef) error {
 	if len(c.Probs) < 2 || len(c.Probs) > MaxClasses || c.Step < 0 {
-		return fmt.Errorf("%s message: %d probabilities, step %d", typ, len(c.Probs), c.Step)
+		return fmt.Errorf("%d probabilities, step %d", len(c.Probs), c.Step)
 	}
 	sum := 0.0
 	for i, p := range c.Probs {
 		if !(p >= 0 && p <= 1) {
-			return fmt.Errorf("%s message: probability %d is %v", typ, i, p)
+			return fmt.Errorf("probability %d is %v", i, p)
 		}
 		sum += float64(p)
 	}
 	if math.Abs(sum-1) > 1e-3 {
-		return fmt.Errorf("%s message: the probabilities add up to %v, not 1", typ, sum)
+		return fmt.Errorf("the probabilities add up to %v, not 1", sum)
 	}
 	return nil
 }
