@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"cifar10/wasm"
+	"cifar10/wasm/coord"
 	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -27,8 +28,8 @@ const SaverScript = "/assets/saver.js"
 type Home struct {
 	app.Compo
 	store    *Store
-	port     *wasm.Port // the leading worker's (workers.go)
-	team     *team
+	port     *wasm.Port         // the leading worker's (workers.go)
+	group    *coord.Group       // the training workers (workers.go)
 	running  bool               // set in the browser once mounted
 	isolated bool               // window.crossOriginIsolated
 	ckdb     *wasm.CheckpointDB // the checkpoints kept in IndexedDB; nil until opened
@@ -63,17 +64,13 @@ func (h *Home) OnMount(ctx app.Context) {
 		ctx.Handle(name, f)
 	}
 	h.openCheckpoints(ctx)
-	h.startTeam(ctx)
+	h.startGroup(ctx)
 }
 
 // OnDismount stops the workers.
 func (h *Home) OnDismount() {
-	if h.team != nil {
-		for _, w := range h.team.members {
-			w.gone = true
-			w.port.Close()
-		}
-		h.team.members = nil
+	if h.group != nil {
+		h.group.Close()
 	}
 	h.port = nil
 }
@@ -103,7 +100,7 @@ func (h *Home) onSettings(ctx app.Context, a app.Action) {
 		return
 	}
 	h.store.SetSettings(c.Settings, c.LRChosen)
-	h.resizeTeam(ctx)
+	h.resizeGroup()
 	app.Window().Get("history").Call("replaceState", nil, "", "?"+Query(h.store.Settings).Encode())
 	ctx.Update()
 }
@@ -193,7 +190,7 @@ func (h *Home) renderStatus() app.UI {
 	case w.Failed:
 		text = "The training worker failed: see the message above."
 	case w.Ready:
-		text = fmt.Sprintf("%s (GEMM kernel %s).", Sentence(h.store.Team.String()), w.Kernel)
+		text = fmt.Sprintf("%s (GEMM kernel %s).", Sentence(groupText(h.store.Group)), w.Kernel)
 	}
 	if h.isolated {
 		text += " The page is cross-origin isolated."
@@ -202,8 +199,8 @@ func (h *Home) renderStatus() app.UI {
 	}
 	return app.P().ID(ClientReadyID).Class("worker").DataSet("isolated", h.isolated).Body(
 		app.Span().ID(WorkerStatusID).DataSet("ready", w.Ready).DataSet("failed", w.Failed).
-			DataSet("kernel", w.Kernel).DataSet("workers", h.store.Team.Size).
-			DataSet("workers-ready", h.store.Team.Ready).DataSet("run-workers", h.store.Team.Run).Text(text),
+			DataSet("kernel", w.Kernel).DataSet("workers", h.store.Group.Size).
+			DataSet("workers-ready", h.store.Group.Ready).DataSet("run-workers", h.store.Group.Run).Text(text),
 	)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"cifar10/wasm"
+	"cifar10/wasm/coord"
 	"cifar10/wasm/protocol"
 )
 
@@ -16,7 +17,7 @@ type Store struct {
 	// until then a preset's default applies.
 	LRSet   bool
 	Worker  WorkerView
-	Team    TeamView // the workers sharing the training (workers.go)
+	Group   coord.GroupView // the workers sharing the training (workers.go)
 	Dataset DatasetView
 	Run     RunView
 	// Losses holds every step's loss of the current run, in order: Losses[i] is the loss of

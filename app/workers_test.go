@@ -4,34 +4,15 @@ import (
 	"strings"
 	"testing"
 
+	"cifar10/wasm/coord"
 	"cifar10/wasm/protocol"
 )
-
-// TestMergeEval: the parts of a split evaluation add up to one evaluation, only once all are
-// in.
-func TestMergeEval(t *testing.T) {
-	a := &protocol.EvalResult{Step: 7, Correct: 3, Total: 5, Seconds: 2, Confusion: [][]int{{2, 1}, {1, 1}}}
-	b := &protocol.EvalResult{Step: 7, Correct: 4, Total: 5, Seconds: 3, Confusion: [][]int{{3, 0}, {1, 1}}}
-	if _, ok := mergeEval([]*protocol.EvalResult{a, nil}); ok {
-		t.Fatal("merged with a part missing")
-	}
-	sum, ok := mergeEval([]*protocol.EvalResult{a, b})
-	if !ok || sum.Step != 7 || sum.Correct != 7 || sum.Total != 10 || sum.Precision != 0.7 || sum.Seconds != 3 {
-		t.Fatalf("merged %+v", sum)
-	}
-	if sum.Confusion[0][0] != 5 || sum.Confusion[0][1] != 1 || sum.Confusion[1][0] != 2 || sum.Confusion[1][1] != 2 {
-		t.Errorf("confusion %v", sum.Confusion)
-	}
-	if a.Confusion[0][0] != 2 {
-		t.Error("merging changed a part")
-	}
-}
 
 // TestWorkerLost: a worker lost during a run fails it and says how to go on; lost while idle
 // it only says what is left.
 func TestWorkerLost(t *testing.T) {
 	s := NewStore(protocol.DefaultSettings(), false, nil)
-	s.Team = TeamView{Size: 1}
+	s.Group = coord.GroupView{Size: 1}
 	s.Run = RunView{ID: 2, Phase: protocol.PhaseRunning, Step: 17}
 	s.Eval.Running = true
 	s.SetCheckpoints([]protocol.CheckpointInfo{{ID: "r1/000000000010", Run: "r1", Step: 10, Resumable: true, Preset: "cifar10"}}, nil)
@@ -60,15 +41,15 @@ func TestWorkerLost(t *testing.T) {
 		t.Errorf("a later run's reason became %q", s.Run.Reason)
 	}
 
-	s.Team.Size = 2
+	s.Group.Size = 2
 	s.WorkerLost(3, 3, "oops")
 	if text := s.Messages[len(s.Messages)-1].Text; !strings.HasSuffix(text, "stopped (oops); 2 workers left") {
 		t.Errorf("idle loss says %q", text)
 	}
-	if v := (TeamView{Size: 2, Ready: 1, Run: 2}).String(); v != "2 training workers (1 with the dataset), 2 sharing the current run" {
-		t.Errorf("team view %q", v)
+	if v := groupText(coord.GroupView{Size: 2, Ready: 1, Run: 2}); v != "2 training workers (1 with the dataset), 2 sharing the current run" {
+		t.Errorf("group view %q", v)
 	}
-	if v := (TeamView{Size: 1, Ready: 1}).String(); v != "1 training worker ready" {
-		t.Errorf("team view %q", v)
+	if v := groupText(coord.GroupView{Size: 1, Ready: 1}); v != "1 training worker ready" {
+		t.Errorf("group view %q", v)
 	}
 }
