@@ -20,7 +20,7 @@ type Port struct {
 
 // NewNamedWorker starts a dedicated Web Worker from scriptURL (assets/worker.js, which runs
 // web/worker.wasm) and returns the page's end of the channel to it. The worker's name is also
-// the Web Lock it holds for its whole life (team_js.go).
+// the Web Lock it holds for its whole life (workers_js.go).
 func NewNamedWorker(scriptURL, name string) (*Port, error) {
 	ctor := js.Global().Get("Worker")
 	if ctor.IsUndefined() {

@@ -31,7 +31,7 @@
 //	page:   testImages | classify +image   predictions for the evaluation view (predict.go)
 //	worker: predictions +pixels | classified   or error {where: "predict"}
 //
-// With several workers (wasm/board.go, app/workers.go) the page talks as above to worker 0,
+// With several workers (wasm/board.go, wasm/coord) the page talks as above to worker 0,
 // the leader, and in addition:
 //
 //	page:   shareDataset {dataset} +SharedArrayBuffer   to the others, once worker 0 loaded it
