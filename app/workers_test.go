@@ -53,3 +53,30 @@ func TestWorkerLost(t *testing.T) {
 		t.Errorf("group view %q", v)
 	}
 }
+
+// TestRunShape: a run's board is sized by the batch and the preset it will train with: the
+// message's settings, or a resumable checkpoint's own batch and preset.
+func TestRunShape(t *testing.T) {
+	s := NewStore(protocol.DefaultSettings(), false, nil)
+	s.Worker.Presets = []protocol.PresetInfo{{Name: "small", NumParams: 10}, {Name: "big", NumParams: 1000}}
+	s.SetCheckpoints([]protocol.CheckpointInfo{
+		{ID: "r1/000000000010", Run: "r1", Step: 10, Resumable: true, Preset: "big", Batch: 64},
+		{ID: "w/000000000000", Run: "w", Preset: "big"},
+	}, nil)
+	set := protocol.DefaultSettings()
+	set.Preset, set.Batch = "small", 32
+	for _, c := range []struct {
+		payload       protocol.Payload
+		batch, params int
+	}{
+		{protocol.Start{Settings: set}, 32, 10},
+		{protocol.RestoreRequest{ID: "r1/000000000010", Resume: true, Settings: set}, 64, 1000},
+		{protocol.RestoreRequest{ID: "w/000000000000", Settings: set}, 32, 1000},
+		{protocol.RestoreRequest{ID: "gone", Settings: set}, 32, 10},
+		{protocol.Start{Settings: protocol.Settings{Preset: "none", Batch: 8}}, 8, 0},
+	} {
+		if batch, params := s.runShape(protocol.Message{Payload: c.payload}); batch != c.batch || params != c.params {
+			t.Errorf("%+v: batch %d, params %d, want %d, %d", c.payload, batch, params, c.batch, c.params)
+		}
+	}
+}

@@ -183,14 +183,13 @@ func (f *fixture) start(run int) {
 // only one, when the model size is unknown, or when the board cannot be made.
 func TestStart(t *testing.T) {
 	for _, c := range []struct {
-		name     string
-		workers  int
-		params   int
-		noMem    bool
-		loaded   bool
-		want     int // workers of the run
-		notice   string
-		withData int // followers holding the dataset (-1: all)
+		name    string
+		workers int
+		params  int
+		noMem   bool
+		loaded  bool
+		want    int // workers of the run
+		notice  string
 	}{
 		{name: "one", workers: 1, params: 1000, loaded: true, want: 1},
 		{name: "two", workers: 2, params: 1000, loaded: true, want: 2},
