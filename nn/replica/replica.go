@@ -29,10 +29,10 @@ type Replica struct {
 	batch, shards   int
 	lo, hi          int          // the shards this replica computes
 	nodes           []shard.Node // the tree nodes it publishes
-	sums            [][]float32  // sums[i] is the sum of nodes[i] after Compute
+	sums            [][]float32  // sums[i] is the sum of nodes[i] after Compute, unless whole
 	losses          []float32    // losses[j-lo]: shard j's cross-entropy sum / batch
 	scratch         [][]float32
-	whole           bool // the replica's one node is the root: it sums the whole batch alone
+	whole           bool // its one node is the root: Compute sums the batch into the model
 	images          []float32
 	labels          []uint8
 	fill            Fill
@@ -93,27 +93,42 @@ func (r *Replica) Model() *nn.Model { return r.model }
 func (r *Replica) Trainer() *nn.Trainer { return r.tr }
 
 // Shards is the number of shards of every batch; Range is the replica's own, lo..hi-1.
-func (r *Replica) Shards() int             { return r.shards }
-func (r *Replica) Range() (lo, hi int)     { return r.lo, r.hi }
-func (r *Replica) Nodes() []shard.Node     { return r.nodes }
-func (r *Replica) NodeSum(i int) []float32 { return r.sums[i] }
+func (r *Replica) Shards() int         { return r.shards }
+func (r *Replica) Range() (lo, hi int) { return r.lo, r.hi }
+func (r *Replica) Nodes() []shard.Node { return r.nodes }
+
+// NodeSum is the sum of Nodes()[i] after Compute, to publish before Apply. A replica whose one
+// node is the root already has it in the model's gradient slab, where Apply reads it.
+func (r *Replica) NodeSum(i int) []float32 {
+	if r.whole {
+		return r.model.Grads()
+	}
+	return r.sums[i]
+}
 
 // Losses are the replica's shard losses of the last Compute (shard lo first): each shard's
 // summed cross-entropy divided by the batch size, so all shards' add up to the batch mean.
 func (r *Replica) Losses() []float32 { return r.losses }
 
 // Compute runs forward and backward over the replica's shards of the current batch, one
-// shard at a time, and sums them into its published nodes.
+// shard at a time, and sums them into its published nodes. The model's gradient slab is the
+// replica's from Compute to Apply: a replica summing the whole batch leaves the sum there
+// (its leaves use the slab until the last, so the partial sums wait in sums[0]).
 func (r *Replica) Compute(fill Fill) {
 	r.fill = fill
-	for i, n := range r.nodes {
-		shard.Sum(n, r.shards, r.sums[i], r.scratch, r.leafSrc)
+	if r.whole {
+		shard.SumLast(r.nodes[0], r.shards, r.model.Grads(), r.sums[0], r.scratch, r.leafSrc)
+	} else {
+		for i, n := range r.nodes {
+			shard.Sum(n, r.shards, r.sums[i], r.scratch, r.leafSrc)
+		}
 	}
 	r.fill = nil
 }
 
 // leaf computes shard n's gradient into (or onto) dst. The trainer leaves it in the model's
-// gradient slab, which is the flat vector the tree sums.
+// gradient slab, which is the flat vector the tree sums; asked for it there (SumLast's last
+// shard), leaf has nothing to copy.
 func (r *Replica) leaf(n shard.Node, dst []float32, add bool) bool {
 	j := n.Lo
 	if n.Size != 1 || j < r.lo || j >= r.hi {
@@ -124,10 +139,11 @@ func (r *Replica) leaf(n shard.Node, dst []float32, add bool) bool {
 	size := r.model.InputSize()
 	r.fill(lo, count, r.images[:count*size], r.labels[:count])
 	r.losses[j-r.lo] = r.tr.Gradients(r.images[:count*size], r.labels[:count], 1/float32(r.batch))
-	if add {
-		shard.AddTo(dst, r.model.Grads())
-	} else {
-		copy(dst, r.model.Grads())
+	switch g := r.model.Grads(); {
+	case add:
+		shard.AddTo(dst, g)
+	case len(dst) == 0 || &dst[0] != &g[0]:
+		copy(dst, g)
 	}
 	return true
 }
@@ -149,16 +165,14 @@ func (r *Replica) all(n shard.Node, dst []float32, add bool) bool {
 
 // Apply finishes the summation tree from the replica's nodes and the others' (which others
 // must provide: every published node not this replica's) straight into the model's gradient
-// slab, adds the weight decay once, and updates the weights. losses are every shard's loss, in shard order. It returns the step's
-// total loss (mean cross-entropy + weight decay), the same for every replica.
+// slab, where a replica summing the whole batch has it from Compute, adds the weight decay
+// once, and updates the weights. losses are every shard's loss, in shard order. It returns the
+// step's total loss (mean cross-entropy + weight decay), the same for every replica.
 func (r *Replica) Apply(others shard.Source, losses []float32) float32 {
 	if len(losses) != r.shards {
 		panic(fmt.Sprintf("replica: %d shard losses for %d shards", len(losses), r.shards))
 	}
-	if r.whole {
-		// Compute summed the root already; its leaves needed the gradient slab meanwhile.
-		copy(r.model.Grads(), r.sums[0])
-	} else {
+	if !r.whole {
 		r.others = others
 		shard.Sum(shard.Root(r.shards), r.shards, r.model.Grads(), r.scratch, r.allSrc)
 		r.others = nil

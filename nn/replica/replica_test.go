@@ -304,3 +304,73 @@ func TestApplySumsIntoTheModel(t *testing.T) {
 		t.Errorf("%v allocations per Compute and Apply", n)
 	}
 }
+
+// TestLoneComputeSumsIntoTheModel: a replica computing every shard alone sums them during
+// Compute straight into the model's gradient slab (Apply has nothing to copy), bit for bit the
+// tree a group finishes from its published sums, and publishes its sum from there.
+func TestLoneComputeSumsIntoTheModel(t *testing.T) {
+	spec, set := smallSpec(), randomSet(6, 200)
+	sp := cifar.NewSampler(set, 3, spec.Input[0])
+	fill := func(first, count int, images []float32, labels []uint8) {
+		sp.Fill(int64(first), count, images, labels)
+	}
+	for _, batch := range []int{16, 48, 80, 128} { // 1, 3, 5 and 8 shards
+		g := newGroup(t, spec, set, 3, batch, 2)
+		published := map[shard.Node][]float32{}
+		for _, r := range g.replicas {
+			r.Compute(fill)
+			for i, n := range r.Nodes() {
+				published[n] = r.NodeSum(i)
+			}
+		}
+		s := shard.Count(batch)
+		want := make([]float32, g.replicas[0].Model().NumParams())
+		scratch := make([][]float32, shard.Depth(shard.Root(s)))
+		for i := range scratch {
+			scratch[i] = make([]float32, len(want))
+		}
+		shard.Sum(shard.Root(s), s, want, scratch, func(n shard.Node, dst []float32, add bool) bool {
+			v, ok := published[n]
+			switch {
+			case !ok:
+			case add:
+				shard.AddTo(dst, v)
+			default:
+				copy(dst, v)
+			}
+			return ok
+		})
+
+		lone := newGroup(t, spec, set, 3, batch, 1).replicas[0]
+		lone.Compute(fill)
+		grads := lone.Model().Grads()
+		if i, ok := sameBits(grads, want); !ok {
+			t.Errorf("batch %d: after Compute the slab differs from the group's sum at %d: %v vs %v", batch, i, grads[i], want[i])
+		}
+		if sum := lone.NodeSum(0); &sum[0] != &grads[0] {
+			t.Errorf("batch %d: a lone replica publishes a copy of its sum, not the slab", batch)
+		}
+	}
+}
+
+// TestOneShardSharedByWorkers: a batch of one shard shared by 2 or 3 workers is computed by the
+// last one alone, which publishes its sum from its gradient slab; every worker still ends with
+// one worker's bits.
+func TestOneShardSharedByWorkers(t *testing.T) {
+	set := randomSet(7, 60)
+	var want []float32
+	for workers := 1; workers <= 3; workers++ {
+		g := newGroup(t, smallSpec(), set, 2, 16, workers)
+		for s := range 3 {
+			g.step(t, s)
+		}
+		for w := range workers {
+			got := g.state(w, true)
+			if want == nil {
+				want = got
+			} else if i, ok := sameBits(got, want); !ok {
+				t.Fatalf("%d workers: worker %d differs at %d", workers, w, i)
+			}
+		}
+	}
+}

@@ -11,7 +11,10 @@
 //     by 1/B so that the shards add up to the batch mean.
 //   - The S shard gradients are summed by one fixed binary tree over shard indices: a Node
 //     covers an aligned run of shards, and its sum is its left child's sum plus its right
-//     child's (or the left alone when the right one lies past the last shard).
+//     child's (or the left alone when the right one lies past the last shard). Only this
+//     grouping is fixed: float32 addition commutes, so which vector a sum is written into is
+//     free, and a worker summing every shard alone finishes the tree in the vector its engine
+//     computes each shard into (SumLast), with no copy.
 //   - Worker w of n computes the contiguous shards Range(S, n, w) and, locally, the sums of the
 //     largest tree nodes inside them (Nodes). It publishes those; every worker then finishes
 //     the tree from all published nodes in the same order, applies the same optimizer update,
@@ -134,14 +137,30 @@ func Published(shards, workers int) []Node {
 type Source func(n Node, dst []float32, add bool) bool
 
 // Sum writes the sum of node n into dst by the fixed tree. scratch holds one vector of len(dst)
-// per tree level below n that may need one (Depth(n) - 1 of them); it is used only when a
-// right child is itself an inner node that src does not hold.
+// per tree level below n that may need one (Depth(n) of them); it is used only when a right
+// child is itself an inner node that src does not hold. Partial sums are kept in dst.
 func Sum(n Node, shards int, dst []float32, scratch [][]float32, src Source) {
-	sum(n, shards, dst, false, scratch, src)
+	sum(n, shards, dst, nil, dst, scratch, src)
 }
 
-func sum(n Node, shards int, dst []float32, add bool, scratch [][]float32, src Source) {
-	if src(n, dst, add) {
+// SumLast is Sum for a dst that src needs as its own scratch until its last shard: a replica's
+// gradient slab, into which every shard's gradient is computed. The partial sums wait in work
+// (a vector of len(dst)) and scratch, and dst is written only after src has been asked for
+// every other node: by src itself, asked for the last one with add false, then by each
+// addition on the way from that node up to n (left part + dst). So the sum ends in dst with
+// no copy, by Sum's additions in Sum's order (some with their operands swapped, see AddTo),
+// with Sum's bits; and a src that computes its shards in dst has nothing to copy for the last
+// one. scratch is Sum's.
+func SumLast(n Node, shards int, dst, work []float32, scratch [][]float32, src Source) {
+	sum(n, shards, dst, nil, work, scratch, src)
+}
+
+// sum writes acc + (the sum of node n) into dst, or the sum alone when acc is nil. acc is dst
+// or, on SumLast's way, a vector apart: then dst is written only once src has been asked for
+// every node before n's last. work is where the left half of n waits while acc is nil: dst
+// itself, or a vector apart on SumLast's way.
+func sum(n Node, shards int, dst, acc, work []float32, scratch [][]float32, src Source) {
+	if get(n, dst, acc, src) {
 		return
 	}
 	if n.Size == 1 {
@@ -149,18 +168,45 @@ func sum(n Node, shards int, dst []float32, add bool, scratch [][]float32, src S
 	}
 	l, r := n.Children()
 	if r.Empty(shards) {
-		sum(l, shards, dst, add, scratch, src)
+		sum(l, shards, dst, acc, work, scratch, src)
 		return
 	}
-	if add {
-		// dst += left + right must round as dst + (left + right): sum the node apart first.
+	if acc != nil {
+		// acc + left + right must round as acc + (left + right): sum the node apart first, in
+		// dst itself when acc is apart from it (its left half waiting in tmp).
 		tmp := scratch[0][:len(dst)]
-		sum(n, shards, tmp, false, scratch[1:], src)
-		AddTo(dst, tmp)
+		if same(acc, dst) {
+			sum(n, shards, tmp, nil, tmp, scratch[1:], src)
+			AddTo(dst, tmp)
+		} else {
+			sum(n, shards, dst, nil, tmp, scratch[1:], src)
+			AddTo(dst, acc)
+		}
 		return
 	}
-	sum(l, shards, dst, false, scratch, src)
-	sum(r, shards, dst, true, scratch, src)
+	sum(l, shards, work, nil, work, scratch, src)
+	sum(r, shards, dst, work, dst, scratch, src)
+}
+
+// get asks src for node n, to be written into dst as sum does (acc + the node's sum, or the
+// sum alone when acc is nil). When acc is apart from dst, a src holding n is asked with add
+// false, and acc is added after.
+func get(n Node, dst, acc []float32, src Source) bool {
+	switch {
+	case acc == nil:
+		return src(n, dst, false)
+	case same(acc, dst):
+		return src(n, dst, true)
+	case src(n, dst, false):
+		AddTo(dst, acc)
+		return true
+	}
+	return false
+}
+
+// same reports whether a and b are the same vector.
+func same(a, b []float32) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // Depth is the number of scratch vectors Sum may need for node n.
@@ -175,6 +221,10 @@ func Depth(n Node) int {
 // AddTo sets dst[i] += x[i]. Elementwise float32 additions round the same in any order of i
 // and in any vector width, so this is the one operation the tree applies, whoever computes it
 // (add_simd.go adds four at a time where it can).
+//
+// IEEE 754 addition also commutes (x + y has the bits of y + x; only which NaN comes out of
+// two NaNs may differ, and a NaN gradient ends a run), so the tree adds acc + dst as AddTo(dst,
+// acc): SumLast's right-hand sums then finish in dst without a kernel of their own.
 func AddTo(dst, x []float32) {
 	x = x[:len(dst)]
 	addTo(dst, x)

@@ -151,6 +151,51 @@ func TestSumDoesNotDependOnWorkers(t *testing.T) {
 	}
 }
 
+// TestSumLastEndsInTheSlab is a replica summing a whole batch alone: every shard's gradient is
+// computed into one slab, which SumLast must use for the sum only after the last shard. For
+// every shard count the slab ends with Sum's bits, the shards are asked for in order, once
+// each, and the last one is asked for in the slab itself, so it is never copied.
+func TestSumLastEndsInTheSlab(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for shards := 1; shards <= MaxShards; shards++ {
+		const size = 257
+		leaf := leaves(r, shards, size)
+		want := reduce(shards, 1, leaf)
+		slab, work := make([]float32, size), make([]float32, size)
+		scratch := make([][]float32, Depth(Root(shards)))
+		for i := range scratch {
+			scratch[i] = make([]float32, size)
+		}
+		next, inSlab := 0, false
+		SumLast(Root(shards), shards, slab, work, scratch, func(n Node, dst []float32, add bool) bool {
+			if n.Size != 1 {
+				return false
+			}
+			if n.Lo != next {
+				t.Fatalf("S=%d: shard %d asked for after %d", shards, n.Lo, next-1)
+			}
+			next++
+			copy(slab, leaf[n.Lo]) // the engine computes every shard into the slab
+			inSlab = same(dst, slab)
+			if inSlab && (add || n.Lo != shards-1) {
+				t.Fatalf("S=%d: shard %d asked for in the slab (add %v), which holds partial sums", shards, n.Lo, add)
+			}
+			if !inSlab {
+				put(dst, slab, add)
+			}
+			return true
+		})
+		if next != shards || !inSlab {
+			t.Errorf("S=%d: %d shards asked for; the last in the slab: %v", shards, next, inSlab)
+		}
+		for i := range want {
+			if math.Float32bits(slab[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("S=%d: SumLast gives %g at %d, Sum %g", shards, slab[i], i, want[i])
+			}
+		}
+	}
+}
+
 // TestAddToMatchesScalar: AddTo (four lanes at a time with GOEXPERIMENT=simd) gives the bits of
 // one float32 addition per element, for lengths around its 16-float steps, NaN and ±Inf
 // included.
