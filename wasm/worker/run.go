@@ -8,6 +8,7 @@ import (
 	"cifar10/nn"
 	"cifar10/nn/cifar"
 	"cifar10/nn/replica"
+	"cifar10/nn/training/seedlog"
 	"cifar10/wasm/protocol"
 )
 
@@ -177,7 +178,7 @@ func (e *Engine) step() {
 	r.trainSeconds += d
 	r.pending = append(r.pending, loss)
 	r.step++
-	if (r.step-1)%protocol.LogEvery == 0 {
+	if (r.step-1)%seedlog.Every == 0 {
 		e.log(r.step-1, loss, d)
 	}
 	if !e.afterStep(loss) {
@@ -197,7 +198,7 @@ func (e *Engine) log(step int, loss float32, d float64) {
 	eps := float64(r.settings.Batch) / d
 	e.post(protocol.Message{Run: r.id, Payload: protocol.LogLine{
 		Step: step, Loss: loss, ExamplesPerSec: eps, SecPerBatch: d,
-		Text: protocol.FormatLog(step, loss, eps, d),
+		Text: seedlog.Line(int64(step), loss, eps, d),
 	}})
 }
 
