@@ -252,7 +252,7 @@ func (tm *team) leaderState(t *testing.T, phases ...protocol.Phase) protocol.Run
 func (tm *team) states() []string {
 	var out []string
 	for _, d := range tm.drivers {
-		d.inspect(func(e *Engine) { out = append(out, fmt.Sprintf("%s@%d", e.run.phase, e.run.step)) })
+		d.inspect(func(e *Engine) { out = append(out, fmt.Sprintf("%s@%d", e.run.phase, e.run.steps())) })
 	}
 	return out
 }
@@ -260,7 +260,7 @@ func (tm *team) states() []string {
 // weights returns worker w's parameters.
 func (tm *team) weights(w int) []float32 {
 	var out []float32
-	tm.drivers[w].inspect(func(e *Engine) { out = e.run.model.CopyValues(make([]float32, e.run.model.NumParams())) })
+	tm.drivers[w].inspect(func(e *Engine) { out = e.run.tr.Model().CopyValues(make([]float32, e.run.tr.Model().NumParams())) })
 	return out
 }
 
@@ -287,7 +287,7 @@ func alone(t *testing.T, data *cifar.Data, s *protocol.Settings) ([]float32, []f
 	if len(ev) != 1 {
 		t.Fatalf("alone: %d evaluation results; errors %+v", len(ev), rec.of(protocol.KindError))
 	}
-	return rec.losses(), e.run.model.CopyValues(make([]float32, e.run.model.NumParams())), ev[0].Payload.(protocol.EvalResult)
+	return rec.losses(), e.run.tr.Model().CopyValues(make([]float32, e.run.tr.Model().NumParams())), ev[0].Payload.(protocol.EvalResult)
 }
 
 // TestGroupTrainsAsOne: 2 and 3 workers train a run of batch 64 (4 shards) to the same losses
