@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"cifar10/nn/training/seedlog"
 	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -92,7 +93,7 @@ func (p *EvalPanel) renderPrecision(r protocol.EvalResult) app.UI {
 		app.Strong().ID(EvalPrecisionID).
 			DataSet("precision", strconv.FormatFloat(r.Precision, 'g', -1, 64)).
 			DataSet("correct", r.Correct).DataSet("total", r.Total).DataSet("step", r.Step).
-			Text(protocol.FormatPrecision(r.Precision)),
+			Text(seedlog.Precision(r.Precision)),
 		app.Span().Class("muted").Text(fmt.Sprintf(" %s of %s correct, weights after %s steps, %.1f s",
 			Thousands(int64(r.Correct)), Thousands(int64(r.Total)), Thousands(int64(r.Step)), r.Seconds)),
 	)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	ui "cifar10/app"
+	"cifar10/nn/training/seedlog"
 	"cifar10/wasm/protocol"
 )
 
@@ -153,7 +154,7 @@ func checkPrecision(t *testing.T, ctx context.Context, step int, ref nativeResul
 	if correct != ref.Correct || total != ref.Total || total != SyntheticTest {
 		t.Errorf("after %d steps the browser counts %d of %d correct, native %d of %d", step, correct, total, ref.Correct, ref.Total)
 	}
-	if want := protocol.FormatPrecision(ref.Precision); text != want {
+	if want := seedlog.Precision(ref.Precision); text != want {
 		t.Errorf("browser %q, native %q", text, want)
 	}
 	t.Logf("step %d: %s (%d/%d)", step, text, correct, total)

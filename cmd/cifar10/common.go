@@ -13,6 +13,7 @@ import (
 	"cifar10/nn"
 	"cifar10/nn/checkpoint"
 	"cifar10/nn/cifar"
+	"cifar10/nn/training/seedlog"
 )
 
 // defaultData is the parent of the seed script's data_dir; Load also takes the folder itself.
@@ -130,5 +131,5 @@ func evaluate(tr *nn.Trainer, test *cifar.Set) (nn.Evaluation, error) {
 
 // printPrecision prints the line the tutorial ends with.
 func printPrecision(w io.Writer, ev nn.Evaluation) {
-	fmt.Fprintf(w, "precision: %.4f\n", ev.Precision())
+	fmt.Fprintln(w, seedlog.Precision(ev.Precision()))
 }

@@ -15,6 +15,7 @@ import (
 	"cifar10/nn/checkpoint"
 	"cifar10/nn/cifar"
 	"cifar10/nn/training"
+	"cifar10/nn/training/seedlog"
 )
 
 // trainFlags are train's command line.
@@ -237,7 +238,7 @@ func (s *session) loop() error {
 			return s.diverged(step, loss)
 		}
 		if r.LogDue() {
-			fmt.Fprintln(s.stdout, training.FormatLog(step, loss, float64(r.Config().Batch)/duration, duration))
+			fmt.Fprintln(s.stdout, seedlog.Line(step, loss, float64(r.Config().Batch)/duration, duration))
 		}
 		if r.CheckpointDue() {
 			if err := s.save(nil); err != nil {

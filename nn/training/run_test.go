@@ -344,21 +344,3 @@ func TestConfigRefused(t *testing.T) {
 		}
 	}
 }
-
-// TestFormatLog pins the seed script's log line, character for character.
-func TestFormatLog(t *testing.T) {
-	for _, c := range []struct {
-		step     int64
-		loss     float32
-		eps, spb float64
-		want     string
-	}{
-		{120, 2.3456, 227.84, 0.56178, "Step 120, loss = 2.35 (227.8 examples/sec; 0.562 sec/batch)"},
-		{0, 4.6789, 1280.04, 0.1, "Step 0, loss = 4.68 (1280.0 examples/sec; 0.100 sec/batch)"},
-		{999990, 0.5, 12.34, 10.25, "Step 999990, loss = 0.50 (12.3 examples/sec; 10.250 sec/batch)"},
-	} {
-		if got := FormatLog(c.step, c.loss, c.eps, c.spb); got != c.want {
-			t.Errorf("got %q, want %q", got, c.want)
-		}
-	}
-}

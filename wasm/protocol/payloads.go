@@ -16,7 +16,7 @@ const (
 	KindDataset         Kind = "dataset"         // DatasetInfo: the dataset is loaded and checked
 	KindState           Kind = "state"           // RunState: the run changed phase
 	KindProgress        Kind = "progress"        // Progress: steps done since the last progress, with their losses
-	KindLog             Kind = "log"             // LogLine: the seed script's line, every LogEvery steps
+	KindLog             Kind = "log"             // LogLine: the seed script's line, every seedlog.Every steps
 	KindEvalProgress    Kind = "evalProgress"    // EvalProgress: test images evaluated so far
 	KindEvalResult      Kind = "evalResult"      // EvalResult: precision@1 and the confusion matrix
 	KindError           Kind = "error"           // Failure: something failed, what and where

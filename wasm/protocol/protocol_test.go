@@ -229,17 +229,6 @@ func TestSettingsValidate(t *testing.T) {
 	}
 }
 
-// TestFormatLog pins the seed script's line and precision format.
-func TestFormatLog(t *testing.T) {
-	got := FormatLog(120, 2.3456, 227.84, 0.56178)
-	if want := "Step 120, loss = 2.35 (227.8 examples/sec; 0.562 sec/batch)"; got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	if got := FormatPrecision(0.61234); got != "precision: 0.6123" {
-		t.Errorf("precision line %q", got)
-	}
-}
-
 // TestCheckpointNames keeps the names the page shows and downloads those of the native trainer.
 func TestCheckpointNames(t *testing.T) {
 	c := sampleInfo("r5", 20)

@@ -1,10 +1,6 @@
 package protocol
 
-import (
-	"fmt"
-
-	"cifar10/nn/summary"
-)
+import "cifar10/nn/summary"
 
 // Ready is the worker's first message: what it can train.
 type Ready struct {
@@ -83,7 +79,8 @@ type Progress struct {
 	WaitSeconds float64 `json:"waitSeconds,omitempty"`
 }
 
-// LogLine is the seed script's line: one every LogEvery steps, from step 0.
+// LogLine is the seed script's line (nn/training/seedlog): one every seedlog.Every steps, from
+// step 0.
 type LogLine struct {
 	Step           int     `json:"step"`
 	Loss           float32 `json:"loss"`
@@ -169,20 +166,6 @@ func (EvalResult) Validate([]FileRef) error { return nil }
 // Validate accepts any failure: it is shown as it is.
 func (Failure) Validate([]FileRef) error { return nil }
 
-// LogEvery is how often the seed script logs: steps 0, 10, 20, ...
-const LogEvery = 10
-
 // ProgressInterval is the longest the worker keeps losses before sending a Progress, in
 // milliseconds; the page's chart updates at least this often while training.
 const ProgressInterval = 200
-
-// FormatLog is the seed script's log line, `format_str % (step, loss_value, examples_per_sec,
-// sec_per_batch)`, where the timing is that of the logged step alone.
-func FormatLog(step int, loss float32, examplesPerSec, secPerBatch float64) string {
-	return fmt.Sprintf("Step %d, loss = %.2f (%.1f examples/sec; %.3f sec/batch)", step, loss, examplesPerSec, secPerBatch)
-}
-
-// FormatPrecision is the seed script's last line, with four decimals.
-func FormatPrecision(p float64) string {
-	return fmt.Sprintf("precision: %.4f", p)
-}

@@ -2,16 +2,18 @@
 // owns the dataset and the engine, trains and evaluates, and talks to the page only through
 // the messages of wasm/protocol.
 //
-// Engine, in this file, is the worker's logic without the browser: it takes commands, does one
-// unit of work at a time (a training step, an evaluation, loading the dataset) and posts
-// reports through a function. It builds natively and is unit-tested with a synthetic dataset.
-// run_js.go connects it to postMessage, fetch and IndexedDB. It is a package of its own,
-// not part of wasm, so that the page, which imports wasm and wasm/protocol, never links
-// the engine.
+// Engine, in this file, is the worker's logic without the browser: one inbox that dispatches
+// each message by its kind (commands.go), one unit of work at a time (loading the dataset, an
+// evaluation, a training step), and reports posted through a function. The training run is
+// nn/training's, wrapped with its phase and progress (run.go); its checkpoints are stored by a
+// checkpointer (checkpointer.go, saves.go) and shared by a group of workers through a board
+// (group.go, follow.go). It builds natively and is unit-tested with a synthetic dataset.
+// loop_js.go connects it to postMessage, fetch and IndexedDB. It is a package of its own, not
+// part of wasm, so that the page, which imports wasm and wasm/protocol, never links the
+// engine.
 package worker
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -35,6 +37,31 @@ const recentSteps = 20
 // progress, and returns it checked.
 type LoadFunc func(reload bool, progress func(protocol.DatasetProgress)) (*cifar.Data, protocol.DatasetInfo, error)
 
+// work is the unit of work in progress. It says where a panic during it is reported (Abort)
+// and whether a message that replaces the model or the data must wait for it to end.
+type work int
+
+const (
+	idle       work = iota
+	loading         // the dataset
+	evaluating      // the test set, yielding between batches
+	predicting      // test images or a picture, for the evaluation view
+)
+
+// where is the place of a failure during w; a training step is no work of its own (the run's
+// phase says it trains).
+func (w work) where() protocol.Where {
+	switch w {
+	case loading:
+		return protocol.WhereDataset
+	case evaluating:
+		return protocol.WhereEval
+	case predicting:
+		return protocol.WherePredict
+	}
+	return protocol.WhereTrain
+}
+
 // Engine is the worker's state: the dataset, the current run and pending work. It is used by
 // one goroutine (the worker's loop).
 type Engine struct {
@@ -47,28 +74,31 @@ type Engine struct {
 	// Now is the clock (tests replace it).
 	Now func() time.Time
 	// Checkpoints keeps checkpoint files (IndexedDB in the browser); nil when the browser
-	// offers none, and then runs train without saving (checkpoint.go).
+	// offers none, and then runs train without saving.
 	Checkpoints CheckpointStore
-
-	data     *cifar.Data
-	run      *run
-	loadReq  *protocol.Load     // pending load
-	evalReq  bool               // pending evaluation of the current run
-	busy     string             // the unit of work in progress ("", "eval", "load")
-	deferred []protocol.Message // commands received during an evaluation, handled after it
-	// deferredPredict are prediction requests received during an evaluation or a load.
-	deferredPredict []wasm.Inbound
 	// PostFiles posts a report with attached buffers (the test images' pixels). The bytes are
 	// copied before it returns, so the engine reuses them. NewEngine's default drops the
 	// bytes and posts the message alone; the browser loop and tests replace it.
 	PostFiles func(m protocol.Message, files ...[]byte)
-	par       parallel // training in a group of workers (parallel.go)
+
+	shared  SharedMemory
+	data    *cifar.Data
+	pixels  Pixels // the dataset's pixels when shared with other workers, else nil (in data)
+	run     *run
+	loadReq *protocol.Load // pending load
+	evalReq bool           // pending evaluation of the current run
+	busy    work
+	inbox   []wasm.Inbound // messages received during a unit of work that wait for its end
 }
 
 // NewEngine returns an engine that reports through post and loads the dataset with load.
 func NewEngine(post func(protocol.Message), load LoadFunc) *Engine {
 	return &Engine{post: post, load: load, Now: time.Now, PostFiles: func(m protocol.Message, _ ...[]byte) { post(m) }}
 }
+
+// SetSharedMemory lets the engine join groups of workers and use a dataset other workers
+// share; without it, it trains alone.
+func (e *Engine) SetSharedMemory(s SharedMemory) { e.shared = s }
 
 // Ready posts the worker's first message: the presets it can train.
 func (e *Engine) Ready() {
@@ -98,150 +128,112 @@ func describe(name string) (protocol.PresetInfo, error) {
 		Optimizer: spec.Optimizer.Kind, LR: spec.Optimizer.LR}, nil
 }
 
-// Receive handles one received message (or the error that replaced it).
+// Receive handles one received message (or the error that replaced it) with its kind's
+// handler (commands.go). A message whose handler waits is kept in the inbox while work is in
+// progress and handled when it ends; a checkpoint still committing in the background is
+// settled before a command to the run, so every command sees the run's saves done and
+// reported.
 func (e *Engine) Receive(in wasm.Inbound) {
 	if in.Err != nil {
 		e.fail(0, protocol.WhereProtocol, in.Err)
 		return
 	}
-	if in.Msg.Kind() == protocol.KindCheckpointUpload {
-		e.upload(in.Msg, in.Files) // checked on a model of its own: the run is not touched
+	h, ok := handlers[in.Msg.Kind()]
+	if !ok {
+		h = handler{do: (*Engine).refuse, settles: true}
+	}
+	if h.settles && e.run != nil {
+		e.run.settle(true)
+	}
+	if h.waits && e.busy != idle {
+		e.inbox = append(e.inbox, in)
 		return
 	}
-	if in.Msg.Kind() == protocol.KindTestImages || in.Msg.Kind() == protocol.KindClassify {
-		e.receivePredict(in) // predict.go
-		return
-	}
-	if in.Msg.Kind() == protocol.KindSaver {
-		e.useSaver(in.Shared) // checkpoint.go
-		return
-	}
-	e.receiveShared(in)
-	e.Handle(in.Msg)
+	h.do(e, in)
 }
 
-// Handle applies a command. Commands that would replace the model or the data while an
-// evaluation reads them are deferred until it ends. A checkpoint still committing in the
-// background is settled first, so every command sees the run's saves done and reported.
-func (e *Engine) Handle(m protocol.Message) {
-	e.settleSave(true)
-	if e.busy != "" && (m.Kind() == protocol.KindStart || m.Kind() == protocol.KindEval || m.Kind() == protocol.KindLoad || m.Kind() == protocol.KindCheckpointRestore || m.Kind() == protocol.KindShareDataset) {
-		e.deferred = append(e.deferred, m)
-		return
-	}
-	switch m.Kind() {
-	case protocol.KindLoad:
-		req := m.Payload.(protocol.Load)
-		e.loadReq = &req
-	case protocol.KindStart:
-		e.start(m.Run, m.Payload.(protocol.Start).Settings)
-	case protocol.KindPause, protocol.KindResume, protocol.KindStop:
-		e.control(m)
-	case protocol.KindEval:
-		if e.run == nil {
-			e.fail(m.Run, protocol.WhereEval, errors.New("there are no weights to evaluate yet: start a run first"))
-			return
-		}
-		e.evalReq = true
-	case protocol.KindCheckpointRestore:
-		e.restore(m)
-	case protocol.KindShareDataset:
-		e.shareData(m)
-	default:
-		e.fail(m.Run, protocol.WhereProtocol, fmt.Errorf("the worker does not take %s messages", m.Kind()))
-	}
-}
+// Handle is Receive for a message without attachments or shared memory.
+func (e *Engine) Handle(m protocol.Message) { e.Receive(wasm.Inbound{Msg: m}) }
 
 // Busy reports whether there is work to do without waiting for a message.
 func (e *Engine) Busy() bool {
-	return e.loadReq != nil || e.evalReq || (e.run != nil && e.run.phase == protocol.PhaseRunning) || e.following()
+	return e.loadReq != nil || e.evalReq || (e.run != nil && e.run.phase == protocol.PhaseRunning) || e.run.following()
 }
 
-// Work does one unit of work: loading the dataset, a whole evaluation, or one training step.
+// Work does one unit of work: loading the dataset, a whole evaluation, or one training step
+// (a follower's: one step, or what the leader asked, or a moment's wait for it); then it
+// handles the messages that waited for it.
 func (e *Engine) Work() {
 	switch {
 	case e.loadReq != nil:
 		req := *e.loadReq
 		e.loadReq = nil
-		e.busy = "load"
+		e.busy = loading
 		e.loadData(req)
 	case e.evalReq:
 		e.evalReq = false
-		e.busy = "eval"
 		e.evaluate()
-	case e.following():
-		e.follow() // a follower takes its commands from the board, not from the page
+	case e.run.following():
+		e.run.follow(e.obey) // a follower takes its commands from the board, not from the page
 	case e.run != nil && e.run.phase == protocol.PhaseRunning:
-		e.step()
+		e.run.train()
 	}
-	e.busy = ""
+	e.busy = idle
 	if e.run != nil && e.run.phase != protocol.PhaseRunning {
-		e.settleSave(true) // the run stopped training (finished, failed): report its last save
+		e.run.settle(true) // the run stopped training (finished, failed): report its last save
 	}
-	deferred := e.deferred
-	e.deferred = nil
-	for _, m := range deferred {
-		e.Handle(m)
-	}
-	predict := e.deferredPredict
-	e.deferredPredict = nil
-	for _, in := range predict {
-		e.receivePredict(in)
+	inbox := e.inbox
+	e.inbox = nil
+	for _, in := range inbox {
+		e.Receive(in)
 	}
 }
 
-// Abort ends the current unit of work after a panic: the run fails with the panic's message,
-// and the worker carries on with the next message.
+// evaluate evaluates the current run on the test set.
+func (e *Engine) evaluate() {
+	outer := e.busy
+	e.busy = evaluating
+	e.run.evaluate(e.data.Test, e.pixels, e.Yield)
+	e.busy = outer
+}
+
+// obey carries out the leader's request on a follower: an evaluation, or a phase. It reports
+// whether it did something.
+func (e *Engine) obey(req request) bool {
+	if req.eval {
+		e.evaluate()
+		return true
+	}
+	return e.run.obey(req.phase)
+}
+
+// Abort ends the current unit of work after a panic: the run fails with the panic's message
+// (a failed prediction leaves it as it was), the other workers of its group stop too, and the
+// worker carries on with the next message.
 func (e *Engine) Abort(v any) {
-	if e.busy == "predict" { // a failed prediction leaves the run as it was
-		e.busy = ""
-		id := 0
-		if e.run != nil {
-			id = e.run.id
-		}
-		e.fail(id, protocol.WherePredict, fmt.Errorf("internal error: %v", v))
-		return
-	}
-	where := protocol.WhereTrain
-	switch e.busy {
-	case "eval":
-		where = protocol.WhereEval
-	case "load":
-		where = protocol.WhereDataset
-	}
-	e.busy = ""
-	e.abortGroup() // the other workers of the run stop too
+	err := fmt.Errorf("internal error: %v", v)
+	w := e.busy
+	e.busy = idle
 	id := 0
-	if e.run != nil {
-		id = e.run.id
-		if e.run.phase == protocol.PhaseRunning || e.run.phase == protocol.PhasePaused {
-			e.setPhase(protocol.PhaseFailed, fmt.Sprintf("internal error: %v", v))
+	if r := e.run; r != nil {
+		id = r.id
+		if w != predicting {
+			r.group.abort()
+			if r.phase == protocol.PhaseRunning || r.phase == protocol.PhasePaused {
+				r.setPhase(protocol.PhaseFailed, err.Error())
+			}
 		}
 	}
-	e.fail(id, where, fmt.Errorf("internal error: %v", v))
-}
-
-func (e *Engine) loadData(req protocol.Load) {
-	if e.run != nil && e.run.phase == protocol.PhaseRunning {
-		e.fail(0, protocol.WhereDataset, errors.New("stop the run before reloading the dataset"))
-		return
-	}
-	progress := func(p protocol.DatasetProgress) {
-		e.post(protocol.Message{Payload: p})
-	}
-	data, info, err := e.load(req.Reload, progress)
-	if err != nil {
-		e.fail(0, protocol.WhereDataset, err)
-		return
-	}
-	e.data = data
-	e.post(protocol.Message{Payload: info})
+	e.fail(id, w.where(), err)
 }
 
 // fail posts an error report.
 func (e *Engine) fail(run int, where protocol.Where, err error) {
 	e.post(protocol.Message{Run: run, Payload: protocol.Failure{Where: where, Message: err.Error()}})
 }
+
+// out is where a new run reports: the engine's outbox and clock.
+func (e *Engine) out() outbox { return outbox{post: e.post, now: e.Now} }
 
 // finite reports whether a loss can be trained on (and encoded in JSON).
 func finite(x float32) bool {

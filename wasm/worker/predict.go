@@ -26,74 +26,83 @@ type predictBuffers struct {
 // errNoWeights is the answer to a prediction before any run.
 var errNoWeights = errors.New("there are no weights to predict with yet: train a few steps, or restore or upload a checkpoint first")
 
-// receivePredict takes a testImages or classify message; during an evaluation or a dataset
-// load, which use the evaluation trainer and the data, it waits until the work ends.
-func (e *Engine) receivePredict(in wasm.Inbound) {
-	if e.busy != "" {
-		e.deferredPredict = append(e.deferredPredict, in)
-		return
-	}
-	e.busy = "predict"
-	if in.Msg.Kind() == protocol.KindClassify {
-		e.classify(in.Msg, in.Files)
-	} else {
-		e.predictTest(in.Msg)
-	}
-	e.busy = ""
-}
-
-// evalTrainer is the run's evaluation trainer, made on first use.
-func (e *Engine) evalTrainer() (*nn.Trainer, error) {
-	r := e.run
-	if r.eval == nil {
-		t, err := nn.NewTrainer(r.model, nil, EvalBatch, 1)
-		if err != nil {
-			return nil, err
-		}
-		r.eval = t
-	}
-	if r.pred.images == nil {
-		r.pred.images = make([]float32, EvalBatch*r.model.InputSize())
-	}
-	return r.eval, nil
-}
-
-// testPixels returns test image i's 3,072 bytes, whether the dataset is shared or in Go.
-func (e *Engine) testPixels(i int) []byte {
-	if e.par.pixels == nil {
-		return e.data.Test.Image(i)
-	}
-	r := e.run
-	r.pred.img = e.par.pixels.Test(i, r.pred.img)
-	return r.pred.img
-}
-
-// predictTest answers a testImages request: the predictions of Count test images from Start,
-// or of the next Count mistakes from Start, with their pixels attached.
-func (e *Engine) predictTest(m protocol.Message) {
+// predict answers a testImages or classify message with the current run's weights. It waits
+// in the inbox during an evaluation or a dataset load, which use the evaluation trainer and
+// the data (commands.go).
+func (e *Engine) predict(in wasm.Inbound) {
+	m := in.Msg
 	r := e.run
 	switch {
 	case r == nil:
 		e.fail(m.Run, protocol.WherePredict, errNoWeights)
 		return
-	case e.data == nil:
+	case m.Kind() == protocol.KindTestImages && e.data == nil:
 		e.fail(m.Run, protocol.WherePredict, errors.New("the dataset is not loaded yet"))
 		return
 	}
-	tr, err := e.evalTrainer()
+	e.busy = predicting
+	var err error
+	if req, ok := m.Payload.(protocol.ClassifyRequest); ok {
+		var c protocol.Classified
+		if c, err = r.classify(req, in.Files); err == nil {
+			e.post(protocol.Message{Run: r.id, Payload: c})
+		}
+	} else {
+		var out protocol.TestImages
+		var pixels []byte
+		if out, pixels, err = r.testImages(m.Payload.(protocol.TestImagesRequest), e.data.Test, e.pixels); err == nil {
+			e.postImages(protocol.Message{Run: r.id, Payload: out}, pixels)
+		}
+	}
 	if err != nil {
 		e.fail(r.id, protocol.WherePredict, err)
+	}
+	e.busy = idle
+}
+
+// postImages posts msg with the pixels of its test images attached, when there are any.
+func (e *Engine) postImages(msg protocol.Message, pixels []byte) {
+	if len(pixels) == 0 {
+		e.post(msg)
 		return
 	}
-	req := m.Payload.(protocol.TestImagesRequest)
-	test := e.data.Test
+	msg.Files = []protocol.FileRef{{Name: "pixels", Size: len(pixels)}}
+	e.PostFiles(msg, pixels)
+}
+
+// evalTrainer is the run's evaluation trainer, with the buffer of a batch of its inputs.
+func (r *run) evalTrainer() (*nn.Trainer, error) {
+	tr, err := r.tr.EvalTrainer(EvalBatch)
+	if err == nil && r.pred.images == nil {
+		r.pred.images = make([]float32, EvalBatch*r.tr.Model().InputSize())
+	}
+	return tr, err
+}
+
+// testPixels returns test image i's 3,072 bytes, whether the dataset is shared or in Go.
+func (r *run) testPixels(test *cifar.Set, pixels Pixels, i int) []byte {
+	if pixels == nil {
+		return test.Image(i)
+	}
+	r.pred.img = pixels.Test(i, r.pred.img)
+	return r.pred.img
+}
+
+// testImages answers a testImages request: the predictions of Count test images from Start,
+// or of the next Count mistakes from Start, and their pixels (valid until the next request).
+func (r *run) testImages(req protocol.TestImagesRequest, test *cifar.Set, shared Pixels) (protocol.TestImages, []byte, error) {
+	tr, err := r.evalTrainer()
+	if err != nil {
+		return protocol.TestImages{}, nil, err
+	}
 	total := test.Len()
-	out := &protocol.TestImages{Step: r.step, Start: min(req.Start, total), Mistakes: req.Mistakes, Total: total, Images: []protocol.TestImage{}}
+	step := r.steps()
+	out := protocol.TestImages{Step: step, Start: min(req.Start, total), Mistakes: req.Mistakes, Total: total, Images: []protocol.TestImage{}}
 	if r.pred.pixels == nil {
 		r.pred.pixels = make([]byte, 0, protocol.MaxTestImages*cifar.ImageBytes)
 	}
 	pixels := r.pred.pixels[:0]
-	n, c := r.model.InputSize(), r.model.Classes()
+	n, c, crop := r.tr.Model().InputSize(), r.tr.Model().Classes(), r.crop()
 	i := out.Start
 	for i < total && len(out.Images) < req.Count {
 		count := min(EvalBatch, total-i)
@@ -101,7 +110,7 @@ func (e *Engine) predictTest(m protocol.Message) {
 			count = min(count, req.Count-len(out.Images))
 		}
 		for j := range count {
-			cifar.EvalPixels(r.pred.images[j*n:(j+1)*n], e.testPixels(i+j), r.crop)
+			cifar.EvalPixels(r.pred.images[j*n:(j+1)*n], r.testPixels(test, shared, i+j), crop)
 		}
 		logits := tr.Logits(r.pred.images[:count*n])
 		looked := count
@@ -113,11 +122,10 @@ func (e *Engine) predictTest(m protocol.Message) {
 			}
 			p := topProbability(z, pred)
 			if !(p >= 0 && p <= 1) {
-				e.fail(r.id, protocol.WherePredict, fmt.Errorf("test image %d: the weights after step %d give no finite prediction (the run diverged)", i+j, r.step))
-				return
+				return out, nil, fmt.Errorf("test image %d: the weights after step %d give no finite prediction (the run diverged)", i+j, step)
 			}
 			out.Images = append(out.Images, protocol.TestImage{Index: i + j, Label: label, Pred: pred, Prob: p})
-			pixels = append(pixels, e.testPixels(i+j)...)
+			pixels = append(pixels, r.testPixels(test, shared, i+j)...)
 			if len(out.Images) == req.Count {
 				looked = j + 1
 				break
@@ -126,13 +134,7 @@ func (e *Engine) predictTest(m protocol.Message) {
 		i += looked
 	}
 	out.Next = i
-	msg := protocol.Message{Run: r.id, Payload: *out}
-	if len(out.Images) == 0 {
-		e.post(msg)
-		return
-	}
-	msg.Files = []protocol.FileRef{{Name: "pixels", Size: len(pixels)}}
-	e.PostFiles(msg, pixels)
+	return out, pixels, nil
 }
 
 // topProbability is the softmax probability of class k given the logits z, computed from the
@@ -147,31 +149,21 @@ func topProbability(z []float32, k int) float32 {
 
 // classify answers a classify request: the model's class probabilities for the attached
 // 32x32 picture after evaluation's preprocessing (central crop, per-image standardization).
-func (e *Engine) classify(m protocol.Message, files [][]byte) {
-	r := e.run
-	if r == nil {
-		e.fail(m.Run, protocol.WherePredict, errNoWeights)
-		return
-	}
+func (r *run) classify(req protocol.ClassifyRequest, files [][]byte) (protocol.Classified, error) {
 	if len(files) != 1 || len(files[0]) != cifar.ImageBytes {
-		e.fail(r.id, protocol.WherePredict, fmt.Errorf("the picture to classify must be one 32x32 image of %d bytes", cifar.ImageBytes))
-		return
+		return protocol.Classified{}, fmt.Errorf("the picture to classify must be one 32x32 image of %d bytes", cifar.ImageBytes)
 	}
-	tr, err := e.evalTrainer()
+	tr, err := r.evalTrainer()
 	if err != nil {
-		e.fail(r.id, protocol.WherePredict, err)
-		return
+		return protocol.Classified{}, err
 	}
-	img := r.pred.images[:r.model.InputSize()]
-	cifar.EvalPixels(img, files[0], r.crop)
+	img := r.pred.images[:r.tr.Model().InputSize()]
+	cifar.EvalPixels(img, files[0], r.crop())
 	probs := tr.Probabilities(img)
 	for _, p := range probs {
 		if !(p >= 0 && p <= 1) {
-			e.fail(r.id, protocol.WherePredict, fmt.Errorf("the weights after step %d give no finite probabilities (the run diverged)", r.step))
-			return
+			return protocol.Classified{}, fmt.Errorf("the weights after step %d give no finite probabilities (the run diverged)", r.steps())
 		}
 	}
-	e.post(protocol.Message{Run: r.id, Payload: protocol.Classified{
-		Name: m.Payload.(protocol.ClassifyRequest).Name, Step: r.step, Probs: append([]float32(nil), probs...),
-	}})
+	return protocol.Classified{Name: req.Name, Step: r.steps(), Probs: append([]float32(nil), probs...)}, nil
 }

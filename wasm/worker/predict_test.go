@@ -67,7 +67,7 @@ func referencePredictions(t *testing.T, m *nn.Model, test *cifar.Set) ([]int, []
 func TestPredictTestImages(t *testing.T) {
 	data := testData() // 30 test images
 	e, rec, withFiles := predictEngine(t, data)
-	preds, top := referencePredictions(t, e.run.model, data.Test)
+	preds, top := referencePredictions(t, e.run.tr.Model(), data.Test)
 	var mistakes []int
 	for i, p := range preds {
 		if p != int(data.Test.Labels[i]) {
@@ -146,7 +146,7 @@ func seq(lo, hi int) []int {
 func TestClassify(t *testing.T) {
 	data := testData()
 	e, rec, _ := predictEngine(t, data)
-	m := e.run.model
+	m := e.run.tr.Model()
 	tr, err := nn.NewTrainer(m, nil, 1, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func (l *sharedLoader) load(reload bool, progress func(protocol.DatasetProgress)
 		release(f)
 	}
 	if err == nil {
-		l.e.par.pixels, l.sab = pixels, pixels.sab
+		l.e.pixels, l.sab = pixels, pixels.sab
 	}
 	return data, info, err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cifar10/nn/cifar"
+	"cifar10/nn/training"
 	"cifar10/wasm"
 	"cifar10/wasm/protocol"
 )
@@ -208,29 +209,29 @@ func until(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// team is a group of drivers and the board of their current run.
-type team struct {
+// testGroup is a group of drivers and the board of their current run.
+type testGroup struct {
 	drivers []*driver
 	board   *memBoard
 }
 
-func newTeam(t *testing.T, n int, data *cifar.Data, store CheckpointStore) *team {
-	tm := &team{}
+func newTestGroup(t *testing.T, n int, data *cifar.Data, store CheckpointStore) *testGroup {
+	tg := &testGroup{}
 	for range n {
-		tm.drivers = append(tm.drivers, newDriver(t, data, store))
+		tg.drivers = append(tg.drivers, newDriver(t, data, store))
 	}
-	return tm
+	return tg
 }
 
 // send gives every worker msg for run id as the page does: its index, the group size and a
 // board made for the run's batch.
-func (tm *team) send(msg protocol.Message, batch int) {
-	n := len(tm.drivers)
-	tm.board = newMemBoard(wasm.NewBoardLayout(batch, n, paramsOf(msg)))
-	for w, d := range tm.drivers {
+func (tg *testGroup) send(msg protocol.Message, batch int) {
+	n := len(tg.drivers)
+	tg.board = newMemBoard(wasm.NewBoardLayout(batch, n, paramsOf(msg)))
+	for w, d := range tg.drivers {
 		m := msg
 		m.Worker, m.Workers = w, n
-		d.in <- wasm.Inbound{Msg: m, Shared: tm.board}
+		d.in <- wasm.Inbound{Msg: m, Shared: tg.board}
 	}
 }
 
@@ -238,29 +239,29 @@ func (tm *team) send(msg protocol.Message, batch int) {
 func paramsOf(protocol.Message) int { return 1068298 }
 
 // leaderState waits until the leader reports one of phases and returns its state.
-func (tm *team) leaderState(t *testing.T, phases ...protocol.Phase) protocol.RunState {
+func (tg *testGroup) leaderState(t *testing.T, phases ...protocol.Phase) protocol.RunState {
 	t.Helper()
 	var st protocol.RunState
 	until(t, fmt.Sprintf("the leader to be %v", phases), func() bool {
-		st = tm.drivers[0].lastState()
+		st = tg.drivers[0].lastState()
 		return slices.Contains(phases, st.Phase)
 	})
 	return st
 }
 
 // states returns every worker's phase and step, read on their goroutines.
-func (tm *team) states() []string {
+func (tg *testGroup) states() []string {
 	var out []string
-	for _, d := range tm.drivers {
-		d.inspect(func(e *Engine) { out = append(out, fmt.Sprintf("%s@%d", e.run.phase, e.run.step)) })
+	for _, d := range tg.drivers {
+		d.inspect(func(e *Engine) { out = append(out, fmt.Sprintf("%s@%d", e.run.phase, e.run.steps())) })
 	}
 	return out
 }
 
 // weights returns worker w's parameters.
-func (tm *team) weights(w int) []float32 {
+func (tg *testGroup) weights(w int) []float32 {
 	var out []float32
-	tm.drivers[w].inspect(func(e *Engine) { out = e.run.model.CopyValues(make([]float32, e.run.model.NumParams())) })
+	tg.drivers[w].inspect(func(e *Engine) { out = e.run.tr.Model().CopyValues(make([]float32, e.run.tr.Model().NumParams())) })
 	return out
 }
 
@@ -287,7 +288,7 @@ func alone(t *testing.T, data *cifar.Data, s *protocol.Settings) ([]float32, []f
 	if len(ev) != 1 {
 		t.Fatalf("alone: %d evaluation results; errors %+v", len(ev), rec.of(protocol.KindError))
 	}
-	return rec.losses(), e.run.model.CopyValues(make([]float32, e.run.model.NumParams())), ev[0].Payload.(protocol.EvalResult)
+	return rec.losses(), e.run.tr.Model().CopyValues(make([]float32, e.run.tr.Model().NumParams())), ev[0].Payload.(protocol.EvalResult)
 }
 
 // TestGroupTrainsAsOne: 2 and 3 workers train a run of batch 64 (4 shards) to the same losses
@@ -298,34 +299,34 @@ func TestGroupTrainsAsOne(t *testing.T) {
 	s := settings(6, 64, 3)
 	wantLosses, wantWeights, wantEval := alone(t, data, s)
 	for _, n := range []int{2, 3} {
-		tm := newTeam(t, n, data, nil)
-		tm.send(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}}, s.Batch)
-		tm.leaderState(t, protocol.PhaseFinished)
+		tg := newTestGroup(t, n, data, nil)
+		tg.send(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}}, s.Batch)
+		tg.leaderState(t, protocol.PhaseFinished)
 		until(t, "every worker to finish", func() bool {
-			return strings.Join(tm.states(), " ") == strings.TrimSpace(strings.Repeat("finished@6 ", n))
+			return strings.Join(tg.states(), " ") == strings.TrimSpace(strings.Repeat("finished@6 ", n))
 		})
 		var got []float32
-		for _, m := range tm.drivers[0].messages(protocol.KindProgress) {
+		for _, m := range tg.drivers[0].messages(protocol.KindProgress) {
 			got = append(got, m.Payload.(protocol.Progress).Losses...)
 		}
 		if !sameFloats(got, wantLosses) {
 			t.Errorf("%d workers: losses %v, alone %v", n, got, wantLosses)
 		}
 		for w := range n {
-			if !sameFloats(tm.weights(w), wantWeights) {
+			if !sameFloats(tg.weights(w), wantWeights) {
 				t.Errorf("%d workers: worker %d's weights differ from a lone worker's", n, w)
 			}
-			if w > 0 && len(tm.drivers[w].messages(protocol.KindProgress))+len(tm.drivers[w].messages(protocol.KindLog)) > 0 {
+			if w > 0 && len(tg.drivers[w].messages(protocol.KindProgress))+len(tg.drivers[w].messages(protocol.KindLog)) > 0 {
 				t.Errorf("%d workers: follower %d reported progress", n, w)
 			}
 		}
 
-		tm.drivers[0].in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Eval{}, Run: 1}}
+		tg.drivers[0].in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Eval{}, Run: 1}}
 		var sum protocol.EvalResult
 		until(t, "every part of the evaluation", func() bool {
 			sum = protocol.EvalResult{}
 			parts := 0
-			for _, d := range tm.drivers {
+			for _, d := range tg.drivers {
 				for _, m := range d.messages(protocol.KindEvalResult) {
 					parts++
 					sum.Correct += m.Payload.(protocol.EvalResult).Correct
@@ -357,14 +358,14 @@ func TestLeaderReportsWait(t *testing.T) {
 	data := testData()
 	s := settings(4, 32, 3)
 	const delay = 150 * time.Millisecond
-	tm := newTeam(t, 2, data, nil)
-	tm.drivers[1].e.SetSharedMemory(SharedMemory{Board: func(v any, l wasm.BoardLayout) (Board, error) {
+	tg := newTestGroup(t, 2, data, nil)
+	tg.drivers[1].e.SetSharedMemory(SharedMemory{Board: func(v any, l wasm.BoardLayout) (Board, error) {
 		b, err := memShared.Board(v, l)
 		return slowBoard{b, delay}, err
 	}})
-	tm.send(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}}, s.Batch)
-	tm.leaderState(t, protocol.PhaseFinished)
-	progress := tm.drivers[0].messages(protocol.KindProgress)
+	tg.send(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}}, s.Batch)
+	tg.leaderState(t, protocol.PhaseFinished)
+	progress := tg.drivers[0].messages(protocol.KindProgress)
 	last := progress[len(progress)-1].Payload.(protocol.Progress)
 	if min := 0.8 * float64(s.Steps) * delay.Seconds(); last.WaitSeconds < min || last.WaitSeconds >= last.TrainSeconds {
 		t.Errorf("the leader waited %.3f s of %.3f s in steps, want at least %.3f s", last.WaitSeconds, last.TrainSeconds, min)
@@ -383,26 +384,26 @@ func TestLeaderReportsWait(t *testing.T) {
 // TestGroupPauseStop: the page commands only the leader; the followers pause, resume and stop
 // at the leader's step, so every worker keeps the same weights.
 func TestGroupPauseStop(t *testing.T) {
-	tm := newTeam(t, 2, testData(), nil)
-	tm.send(protocol.Message{Run: 4, Payload: protocol.Start{Settings: *settings(1000, 32, 1)}}, 32)
-	until(t, "two steps", func() bool { return tm.drivers[0].lastStep() >= 2 })
-	leader := tm.drivers[0]
+	tg := newTestGroup(t, 2, testData(), nil)
+	tg.send(protocol.Message{Run: 4, Payload: protocol.Start{Settings: *settings(1000, 32, 1)}}, 32)
+	until(t, "two steps", func() bool { return tg.drivers[0].lastStep() >= 2 })
+	leader := tg.drivers[0]
 	leader.in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Pause{}, Run: 4}}
-	paused := tm.leaderState(t, protocol.PhasePaused)
+	paused := tg.leaderState(t, protocol.PhasePaused)
 	want := fmt.Sprintf("paused@%d", paused.Step)
-	until(t, "the follower to pause", func() bool { return strings.Join(tm.states(), " ") == want+" "+want })
+	until(t, "the follower to pause", func() bool { return strings.Join(tg.states(), " ") == want+" "+want })
 	time.Sleep(50 * time.Millisecond)
-	if got := strings.Join(tm.states(), " "); got != want+" "+want {
+	if got := strings.Join(tg.states(), " "); got != want+" "+want {
 		t.Fatalf("while paused: %s", got)
 	}
 
 	leader.in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Resume{}, Run: 4}}
 	until(t, "two more steps", func() bool { return leader.lastStep() >= paused.Step+2 })
 	leader.in <- wasm.Inbound{Msg: protocol.Message{Payload: protocol.Stop{}, Run: 4}}
-	stopped := tm.leaderState(t, protocol.PhaseStopped)
+	stopped := tg.leaderState(t, protocol.PhaseStopped)
 	want = fmt.Sprintf("stopped@%d", stopped.Step)
-	until(t, "the follower to stop", func() bool { return strings.Join(tm.states(), " ") == want+" "+want })
-	if !sameFloats(tm.weights(0), tm.weights(1)) {
+	until(t, "the follower to stop", func() bool { return strings.Join(tg.states(), " ") == want+" "+want })
+	if !sameFloats(tg.weights(0), tg.weights(1)) {
 		t.Error("the workers stopped with different weights")
 	}
 }
@@ -426,12 +427,12 @@ func (d *driver) lastStep() int {
 // TestGroupAbort: when the page aborts the board (a worker died), every live worker fails the
 // run at once, and the leader says why.
 func TestGroupAbort(t *testing.T) {
-	tm := newTeam(t, 3, testData(), nil)
-	tm.send(protocol.Message{Run: 2, Payload: protocol.Start{Settings: *settings(1000, 48, 2)}}, 48)
-	until(t, "a step", func() bool { return tm.drivers[0].lastStep() >= 1 })
-	tm.drivers[2].stop() // the worker dies: it never arrives again
-	tm.board.Store(wasm.WordAbort, wasm.AbortPage)
-	st := tm.leaderState(t, protocol.PhaseFailed)
+	tg := newTestGroup(t, 3, testData(), nil)
+	tg.send(protocol.Message{Run: 2, Payload: protocol.Start{Settings: *settings(1000, 48, 2)}}, 48)
+	until(t, "a step", func() bool { return tg.drivers[0].lastStep() >= 1 })
+	tg.drivers[2].stop() // the worker dies: it never arrives again
+	tg.board.Store(wasm.WordAbort, wasm.AbortPage)
+	st := tg.leaderState(t, protocol.PhaseFailed)
 	if !strings.Contains(st.Reason, "another worker of the group stopped: training stopped at step") {
 		t.Errorf("the leader failed with %q", st.Reason)
 	}
@@ -440,22 +441,22 @@ func TestGroupAbort(t *testing.T) {
 	var phase protocol.Phase
 	var busy bool
 	until(t, "the follower to fail and go idle", func() bool {
-		tm.drivers[1].inspect(func(e *Engine) { phase, busy = e.run.phase, e.Busy() })
+		tg.drivers[1].inspect(func(e *Engine) { phase, busy = e.run.phase, e.Busy() })
 		return phase == protocol.PhaseFailed && !busy
 	})
 }
 
 // TestFollowerPanic: a follower that fails aborts the group, and the leader names it.
 func TestFollowerPanic(t *testing.T) {
-	tm := newTeam(t, 2, testData(), nil)
-	tm.send(protocol.Message{Run: 2, Payload: protocol.Start{Settings: *settings(1000, 32, 2)}}, 32)
-	until(t, "a step", func() bool { return tm.drivers[0].lastStep() >= 1 })
-	tm.drivers[1].inspect(func(e *Engine) { e.Abort("boom") })
-	st := tm.leaderState(t, protocol.PhaseFailed)
+	tg := newTestGroup(t, 2, testData(), nil)
+	tg.send(protocol.Message{Run: 2, Payload: protocol.Start{Settings: *settings(1000, 32, 2)}}, 32)
+	until(t, "a step", func() bool { return tg.drivers[0].lastStep() >= 1 })
+	tg.drivers[1].inspect(func(e *Engine) { e.Abort("boom") })
+	st := tg.leaderState(t, protocol.PhaseFailed)
 	if !strings.HasPrefix(st.Reason, "worker 2 of 2 failed") {
 		t.Errorf("the leader failed with %q", st.Reason)
 	}
-	if errs := tm.drivers[1].messages(protocol.KindError); len(errs) != 1 || !strings.Contains(errs[0].Payload.(protocol.Failure).Message, "boom") {
+	if errs := tg.drivers[1].messages(protocol.KindError); len(errs) != 1 || !strings.Contains(errs[0].Payload.(protocol.Failure).Message, "boom") {
 		t.Errorf("the follower reported %+v", errs)
 	}
 }
@@ -466,7 +467,7 @@ func TestResumeWithOtherWorkers(t *testing.T) {
 	data := testData()
 	store := &lockedStore{st: newMemStore()}
 	s := policy(6, 32, 8, 3, 5)
-	one := newTeam(t, 1, data, store)
+	one := newTestGroup(t, 1, data, store)
 	one.drivers[0].in <- wasm.Inbound{Msg: protocol.Message{Run: 1, Payload: protocol.Start{Settings: *s}}}
 	one.leaderState(t, protocol.PhaseFinished)
 	want := one.weights(0)
@@ -475,7 +476,7 @@ func TestResumeWithOtherWorkers(t *testing.T) {
 		t.Fatalf("saved %+v", saved)
 	}
 
-	two := newTeam(t, 2, data, store)
+	two := newTestGroup(t, 2, data, store)
 	two.send(protocol.Message{Run: 2, Payload: protocol.RestoreRequest{
 		ID: saved[0].Payload.(protocol.CheckpointSaved).Info.ID, Resume: true, Settings: *s}}, s.Batch)
 	two.leaderState(t, protocol.PhaseFinished)
@@ -488,4 +489,152 @@ func TestResumeWithOtherWorkers(t *testing.T) {
 	if n := len(two.drivers[1].messages(protocol.KindCheckpoint)); n != 0 {
 		t.Errorf("the follower saved %d checkpoints", n)
 	}
+}
+
+// boardGroups are the groups of workers 0..n-1 on one memBoard, for a run of batch at step.
+func boardGroups(n, batch, step int) ([]*group, *memBoard) {
+	l := wasm.NewBoardLayout(batch, n, paramsOf(protocol.Message{}))
+	b := newMemBoard(l)
+	var gs []*group
+	for i := range n {
+		gs = append(gs, newGroup(b, l, i, n, step))
+	}
+	return gs, b
+}
+
+// TestGroupPublishCollect: what each worker of a group publishes for a step is what every
+// worker collects: all shards' losses in shard order, and the others' node sums through the
+// source; the board's two buffers alternate with the steps.
+func TestGroupPublishCollect(t *testing.T) {
+	const batch, step = 32, 3
+	gs, b := boardGroups(2, batch, step)
+	var runs []*training.Run
+	for i := range gs {
+		tr, err := training.New(config(*settings(10, batch, 4), 1e-3, testData().Train))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(tr.Close)
+		if err := tr.Join(2, i); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, tr)
+	}
+	for i, g := range gs {
+		runs[i].Compute(nil)
+		g.publish(runs[i].Replica(), step)
+		if !g.published || b.Load(wasm.WordArrived) != int32(i+1) {
+			t.Errorf("worker %d published, and the board counts %d arrived", i, b.Load(wasm.WordArrived))
+		}
+	}
+	want := append(slices.Clone(runs[0].Replica().Losses()), runs[1].Replica().Losses()...)
+	if len(want) != 2 {
+		t.Fatalf("%d shard losses, want 2 (one a worker)", len(want))
+	}
+	for i, g := range gs {
+		if end := g.await(step, nil); end != allArrived {
+			t.Fatalf("worker %d: the wait ended with %v", i, end)
+		}
+		src, losses := g.collect(step)
+		if !sameFloats(losses, want) || g.published || g.buf != 0 || g.bufOf(step+1) != 1 {
+			t.Errorf("worker %d collected losses %v, want %v (buffer %d)", i, losses, want, g.buf)
+		}
+		other := runs[1-i].Replica()
+		for k, n := range other.Nodes() {
+			got := make([]float32, len(other.NodeSum(k)))
+			if !src(n, got, false) || !sameFloats(got, other.NodeSum(k)) {
+				t.Errorf("worker %d reads node %v of worker %d wrong", i, n, 1-i)
+			}
+		}
+	}
+}
+
+// TestGroupRequests: a follower sees the leader's evaluation request once, at its step, and the
+// leader's phase at the step it was written for; finished and failed are never written.
+func TestGroupRequests(t *testing.T) {
+	gs, b := boardGroups(3, 48, 0)
+	leader, follower := gs[0], gs[1]
+	if _, ok := follower.next(0); !ok {
+		t.Error("at step 0 a follower does not see the board's running phase")
+	}
+	leader.announce(protocol.PhasePaused, 4)
+	for _, c := range []struct {
+		step int
+		want request
+		ok   bool
+	}{{3, request{}, false}, {4, request{phase: protocol.PhasePaused}, true}} {
+		if got, ok := follower.next(c.step); ok != c.ok || ok && got != c.want {
+			t.Errorf("at step %d: %+v %v, want %+v %v", c.step, got, ok, c.want, c.ok)
+		}
+	}
+	control := b.Load(wasm.WordControl)
+	leader.announce(protocol.PhaseFinished, 5)
+	leader.announce(protocol.PhaseFailed, 5)
+	if b.Load(wasm.WordControl) != control {
+		t.Error("the leader wrote finished or failed on the board")
+	}
+	leader.askEval(4)
+	if got, ok := follower.next(4); !ok || !got.eval {
+		t.Errorf("the evaluation request: %+v %v", got, ok)
+	}
+	if got, _ := follower.next(4); got.eval {
+		t.Error("the evaluation request was taken twice")
+	}
+	if got, ok := gs[2].next(3); ok && got.eval {
+		t.Error("an evaluation at step 4 was taken at step 3")
+	}
+	total := 0
+	for i, g := range gs {
+		lo, hi := g.part(31)
+		if lo != total {
+			t.Errorf("worker %d evaluates from %d, want %d", i, lo, total)
+		}
+		total = hi
+	}
+	if total != 31 {
+		t.Errorf("the parts cover %d of 31 test images", total)
+	}
+}
+
+// TestGroupAwait: a wait ends when every worker arrived, when a worker aborts (once, with its
+// index), or when a follower obeys a phase; after an evaluation it waits on.
+func TestGroupAwait(t *testing.T) {
+	t.Run("abort", func(t *testing.T) {
+		gs, b := boardGroups(2, 32, 0)
+		gs[1].abort()
+		gs[1].abort()
+		if code := b.Load(wasm.WordAbort); code != 2 || !gs[1].aborted || gs[1].follows() {
+			t.Errorf("abort word %d, aborted %v", code, gs[1].aborted)
+		}
+		if end := gs[0].await(0, nil); end != abortSeen {
+			t.Errorf("the leader's wait ended with %v", end)
+		}
+		var none *group
+		none.abort() // a lone worker has no group to tell
+	})
+	t.Run("obey", func(t *testing.T) {
+		gs, _ := boardGroups(2, 32, 0)
+		gs[0].announce(protocol.PhaseStopped, 0)
+		var got []request
+		end := gs[1].await(0, func(r request) bool { got = append(got, r); return true })
+		if end != obeyed || len(got) != 1 || got[0].phase != protocol.PhaseStopped {
+			t.Errorf("ended with %v after %+v", end, got)
+		}
+	})
+	t.Run("evaluate, then arrive", func(t *testing.T) {
+		gs, b := boardGroups(2, 32, 0)
+		gs[0].askEval(0)
+		evals := 0
+		end := gs[1].await(0, func(r request) bool {
+			if r.eval {
+				evals++
+				b.Add(wasm.WordArrived, 2) // both workers arrive during the evaluation
+				return true
+			}
+			return false // running, as the follower already is
+		})
+		if end != allArrived || evals != 1 {
+			t.Errorf("ended with %v after %d evaluations", end, evals)
+		}
+	})
 }
