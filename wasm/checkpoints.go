@@ -74,8 +74,8 @@ func PruneCheckpoints(list []protocol.CheckpointInfo, added protocol.CheckpointI
 }
 
 // NewestOfRun reports whether no checkpoint of c's run has a higher step: resuming from it
-// continues the run (its next checkpoints join the same group); resuming from an older one
-// starts a new group, so the run's later checkpoints are never overwritten.
+// continues the run (its next checkpoints are stored under the same run key); resuming from
+// an older one starts a new run key, so the run's later checkpoints are never overwritten.
 func NewestOfRun(list []protocol.CheckpointInfo, c protocol.CheckpointInfo) bool {
 	for _, o := range list {
 		if o.Run == c.Run && o.Step > c.Step {

@@ -16,8 +16,8 @@ type CheckpointInfo struct {
 	// ID names the checkpoint's records: "<run>/<step, 12 digits>", so a run's checkpoints
 	// sort by step and a step is saved once per run.
 	ID string `json:"id"`
-	// Run groups the checkpoints of one training run ("r<unix ms>" of its first save) or one
-	// upload ("u<unix ms>"); Keep applies per run.
+	// Run is the run key the checkpoint is stored under (RunKey): one training run's
+	// ("r<unix ms>" of its first save) or one upload's ("u<unix ms>"); Keep applies per run.
 	Run string `json:"run"`
 	// Step is the global step (optimizer updates applied); the name follows from it.
 	Step int64 `json:"step"`
@@ -50,22 +50,30 @@ func (c CheckpointInfo) Name() string { return ckptname.Base(c.Step) }
 func (c CheckpointInfo) FileName() string { return ckptname.File(c.Step) }
 
 // Uploaded reports whether the checkpoint came from a file rather than a run in this page.
-func (c CheckpointInfo) Uploaded() bool { return strings.HasPrefix(c.Run, "u") }
+func (c CheckpointInfo) Uploaded() bool { return strings.HasPrefix(c.Run, uploadKeyPrefix) }
 
 // CheckpointID is the id of a run's checkpoint at a step.
 func CheckpointID(run string, step int64) string { return fmt.Sprintf("%s/%012d", run, step) }
 
-// RunKey is the key of a run or upload group whose first checkpoint is stored at unixMilli.
+// RunKey is the key a training run's (or an upload's) checkpoints are stored under, made when
+// its first checkpoint is stored at unixMilli: "r<ms>" for a run, "u<ms>" for an upload.
 func RunKey(upload bool, unixMilli int64) string {
 	if upload {
-		return "u" + strconv.FormatInt(unixMilli, 10)
+		return uploadKeyPrefix + strconv.FormatInt(unixMilli, 10)
 	}
-	return "r" + strconv.FormatInt(unixMilli, 10)
+	return runKeyPrefix + strconv.FormatInt(unixMilli, 10)
 }
 
+// The first letter of a run key says where its checkpoints came from, so an upload is told
+// from a run by its key alone (Uploaded).
+const (
+	runKeyPrefix    = "r" // a training run in this page
+	uploadKeyPrefix = "u" // an uploaded checkpoint file
+)
+
 var (
-	runKeyPattern = regexp.MustCompile(`^[ru][0-9]{1,19}$`)
-	idPattern     = regexp.MustCompile(`^[ru][0-9]{1,19}/[0-9]{12,19}$`)
+	runKeyPattern = regexp.MustCompile(`^[` + runKeyPrefix + uploadKeyPrefix + `][0-9]{1,19}$`)
+	idPattern     = regexp.MustCompile(`^[` + runKeyPrefix + uploadKeyPrefix + `][0-9]{1,19}/[0-9]{12,19}$`)
 )
 
 // Validate checks an entry read back from IndexedDB or carried in a message, so a damaged or

@@ -116,9 +116,9 @@ func DefaultSettings() Settings {
 
 var presetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
-// Validate names the first setting out of range. Whether the preset exists is the worker's
+// Validate names the first setting out of range, so a start or restore message carrying
+// bad settings is refused before a run begins. Whether the preset exists is the worker's
 // to say, since the list lives in the engine.
-// Validate implements Payload.
 func (s Settings) Validate() error {
 	switch {
 	case !presetName.MatchString(s.Preset):

@@ -66,11 +66,11 @@ func (s *memStore) Load(id string) (protocol.CheckpointInfo, []byte, error) {
 	return info, s.files[id], nil
 }
 
-// steps returns the stored steps of a group, ascending.
-func (s *memStore) steps(group string) []int64 {
+// steps returns the stored steps of a run, ascending.
+func (s *memStore) steps(run string) []int64 {
 	var out []int64
 	for _, c := range s.infos {
-		if c.Run == group {
+		if c.Run == run {
 			out = append(out, c.Step)
 		}
 	}
@@ -78,12 +78,12 @@ func (s *memStore) steps(group string) []int64 {
 	return out
 }
 
-// find returns the entry of a group at a step.
-func (s *memStore) find(t *testing.T, group string, step int64) protocol.CheckpointInfo {
+// find returns the entry of a run at a step.
+func (s *memStore) find(t *testing.T, run string, step int64) protocol.CheckpointInfo {
 	t.Helper()
-	c, ok := s.infos[protocol.CheckpointID(group, step)]
+	c, ok := s.infos[protocol.CheckpointID(run, step)]
 	if !ok {
-		t.Fatalf("no checkpoint at step %d in %s; stored: %v", step, group, s.ids())
+		t.Fatalf("no checkpoint at step %d in %s; stored: %v", step, run, s.ids())
 	}
 	return c
 }
@@ -98,7 +98,7 @@ func (s *memStore) ids() []string {
 }
 
 // storeEngine is a loaded engine with a memory store and a clock that advances a millisecond
-// per reading (so groups made by different runs get different keys).
+// per reading (so different runs get different run keys).
 func storeEngine(t *testing.T) (*Engine, *recorder, *memStore) {
 	e, rec := loadedEngine(t, testData())
 	st := newMemStore()
@@ -143,20 +143,20 @@ func TestSaveEveryAndKeep(t *testing.T) {
 	if len(saved) != 3 || st.saves != 3 {
 		t.Fatalf("checkpoint reports %d, saves %d; errors %v", len(saved), st.saves, rec.of(protocol.KindError))
 	}
-	group := saved[0].Payload.(protocol.CheckpointSaved).Info.Run
+	run := saved[0].Payload.(protocol.CheckpointSaved).Info.Run
 	for i, step := range []int64{3, 6, 7} {
 		info := saved[i].Payload.(protocol.CheckpointSaved).Info
-		if info.Step != step || info.Run != group || info.Name() != fmt.Sprintf("cifar10.ckpt-%d", step) || !info.Resumable || info.Steps != 7 {
+		if info.Step != step || info.Run != run || info.Name() != fmt.Sprintf("cifar10.ckpt-%d", step) || !info.Resumable || info.Steps != 7 {
 			t.Errorf("report %d: %+v", i, info)
 		}
 	}
-	if got := saved[2].Payload.(protocol.CheckpointSaved).Removed; !slices.Equal(got, []string{protocol.CheckpointID(group, 3)}) {
+	if got := saved[2].Payload.(protocol.CheckpointSaved).Removed; !slices.Equal(got, []string{protocol.CheckpointID(run, 3)}) {
 		t.Errorf("the third save removed %v, want step 3", got)
 	}
-	if got := st.steps(group); !slices.Equal(got, []int64{6, 7}) {
+	if got := st.steps(run); !slices.Equal(got, []int64{6, 7}) {
 		t.Fatalf("stored steps %v, want [6 7]", got)
 	}
-	_, data, _ := st.Load(protocol.CheckpointID(group, 7))
+	_, data, _ := st.Load(protocol.CheckpointID(run, 7))
 	ck, err := checkpoint.Decode(data, "cifar10")
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +178,7 @@ func TestSaveEveryAndKeep(t *testing.T) {
 
 // TestResumeExact restores the checkpoint of step 3 of a 6-step run and trains to 6: the
 // losses of steps 3..5 and the checkpoint at 6 are those of the uninterrupted run, bit for
-// bit, and the resumed run saves into a new group since the old one has a newer checkpoint.
+// bit, and the resumed run saves under a new run key since the old one has a newer checkpoint.
 func TestResumeExact(t *testing.T) {
 	e, rec, st := storeEngine(t)
 	s := policy(6, 4, 11, 3, 5)
@@ -234,9 +234,9 @@ func sameTensors(t *testing.T, a, b []byte) {
 	}
 }
 
-// TestResumeLatestContinuesGroup resumes from a run's newest checkpoint: the run goes on in
-// the same group, and Keep prunes across the two sessions.
-func TestResumeLatestContinuesGroup(t *testing.T) {
+// TestResumeLatestContinuesRun resumes from a run's newest checkpoint: the run goes on
+// under the same run key, and Keep prunes across the two sessions.
+func TestResumeLatestContinuesRun(t *testing.T) {
 	e, rec, st := storeEngine(t)
 	e.Handle(protocol.Message{Run: 1, Payload: protocol.Start{Settings: *policy(4, 2, 1, 2, 2)}})
 	runToEnd(e)
@@ -244,7 +244,7 @@ func TestResumeLatestContinuesGroup(t *testing.T) {
 	e.Handle(protocol.Message{Run: 2, Payload: protocol.RestoreRequest{ID: last.ID, Resume: true, Settings: *policy(8, 2, 1, 2, 2)}})
 	runToEnd(e)
 	if got := st.steps(last.Run); !slices.Equal(got, []int64{6, 8}) || len(st.infos) != 2 {
-		t.Errorf("stored %v, want steps 6 and 8 of the one group", st.ids())
+		t.Errorf("stored %v, want steps 6 and 8 of the one run", st.ids())
 	}
 }
 
@@ -338,7 +338,7 @@ func TestStorageFull(t *testing.T) {
 	if got := st.steps(rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info.Run); !slices.Equal(got, []int64{2, 4}) {
 		t.Errorf("stored %v after the full quota, want 2 and 4", got)
 	}
-	group := rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info.Run
+	run := rec.of(protocol.KindCheckpoint)[0].Payload.(protocol.CheckpointSaved).Info.Run
 	// Still full: Resume retries the save, which fails again, and the run stays paused.
 	e.Handle(protocol.Message{Payload: protocol.Resume{}, Run: 1})
 	if stt := rec.lastState(); stt.Phase != protocol.PhasePaused || e.Busy() || len(errorsOf(rec, protocol.WhereCheckpoint)) != 2 {
@@ -347,12 +347,12 @@ func TestStorageFull(t *testing.T) {
 	// Room made: Resume saves the refused checkpoint first, then trains on.
 	st.quota = 0
 	e.Handle(protocol.Message{Payload: protocol.Resume{}, Run: 1})
-	if got := st.steps(group); !slices.Equal(got, []int64{2, 4, 6}) || rec.lastState().Phase != protocol.PhaseRunning {
+	if got := st.steps(run); !slices.Equal(got, []int64{2, 4, 6}) || rec.lastState().Phase != protocol.PhaseRunning {
 		t.Fatalf("after making room: stored %v, state %+v", got, rec.lastState())
 	}
 	e.Work()
 	e.Work()
-	if got := st.steps(group); !slices.Equal(got, []int64{2, 4, 6, 8}) {
+	if got := st.steps(run); !slices.Equal(got, []int64{2, 4, 6, 8}) {
 		t.Errorf("stored %v after two more steps", got)
 	}
 }
@@ -552,14 +552,14 @@ func TestBackgroundSave(t *testing.T) {
 	if len(saved) != 3 || saved[1].Payload.(protocol.CheckpointSaved).Info.Step != 6 || saved[2].Payload.(protocol.CheckpointSaved).Info.Step != 7 {
 		t.Fatalf("reports %d: %+v; errors %v", len(saved), saved, rec.of(protocol.KindError))
 	}
-	group := saved[0].Payload.(protocol.CheckpointSaved).Info.Run
-	if got := saved[2].Payload.(protocol.CheckpointSaved).Removed; !slices.Equal(got, []string{protocol.CheckpointID(group, 3)}) {
+	run := saved[0].Payload.(protocol.CheckpointSaved).Info.Run
+	if got := saved[2].Payload.(protocol.CheckpointSaved).Removed; !slices.Equal(got, []string{protocol.CheckpointID(run, 3)}) {
 		t.Errorf("the last save removed %v, want step 3", got)
 	}
-	if got := st.steps(group); !slices.Equal(got, []int64{6, 7}) || st.started != 2 || len(st.open) != 0 {
+	if got := st.steps(run); !slices.Equal(got, []int64{6, 7}) || st.started != 2 || len(st.open) != 0 {
 		t.Errorf("stored steps %v (want [6 7]), %d started in the background (want 2), %d open", got, st.started, len(st.open))
 	}
-	_, data, _ := st.Load(protocol.CheckpointID(group, 6))
+	_, data, _ := st.Load(protocol.CheckpointID(run, 6))
 	ck, err := checkpoint.Decode(data, "cifar10")
 	if err != nil || ck.Step != 6 || ck.Run.Examples != 24 {
 		t.Fatalf("checkpoint of step 6: %v, %+v", err, ck)
