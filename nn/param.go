@@ -23,17 +23,6 @@ type Param struct {
 	Decay float32
 }
 
-// newParam allocates a zeroed float32 parameter (and its gradient when withGrad is set) on its
-// own, for tests of a single layer; models and optimizers hold theirs in slabs (newSlab).
-func newParam(name string, shape []int, decay float32, withGrad bool) *Param {
-	ps := []paramShape{{name: name, shape: shape, decay: decay}}
-	values, grads := make([]float32, sizeOf(shape)), []float32(nil)
-	if withGrad {
-		grads = make([]float32, len(values))
-	}
-	return viewParams(ps, values, grads)[0]
-}
-
 // viewParams makes one parameter per shape, in order, whose Value is a view of the next part of
 // values and whose Grad (when grads is not nil) the same part of grads. values and grads must
 // hold exactly the parameters' sizes summed: a slab is the parameters back to back, so a whole
