@@ -1,10 +1,6 @@
 package nn
 
-import (
-	"fmt"
-
-	"cifar10/nn/summary"
-)
+import "cifar10/nn/summary"
 
 // Model is a network's parameters plus the spec that shapes them. It holds no batch-sized
 // memory: a Trainer adds that, so one model can serve training and evaluation at different
@@ -112,21 +108,6 @@ func (m *Model) Summary() []LayerInfo {
 		out[i] = LayerInfo{Name: l.Name, Kind: l.Kind, Output: m.shapes[i], Params: n}
 	}
 	return out
-}
-
-// CopyValues copies all parameter values, in Params order, into dst (which must hold
-// NumParams floats) and returns that part of dst.
-func (m *Model) CopyValues(dst []float32) []float32 { return m.copyOut(dst, m.values) }
-
-// CopyGrads copies all gradients, in Params order, into dst (NumParams floats) and returns
-// that part of dst.
-func (m *Model) CopyGrads(dst []float32) []float32 { return m.copyOut(dst, m.grads) }
-
-func (m *Model) copyOut(dst, slab []float32) []float32 {
-	if len(dst) < len(slab) {
-		panic(fmt.Sprintf("nn: model %s: destination holds %d floats, want %d", m.spec.Name, len(dst), len(slab)))
-	}
-	return dst[:copy(dst, slab)]
 }
 
 // fill sets every element of x to v.

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"cifar10/nn"
@@ -104,7 +105,7 @@ func (g *group) step(t testing.TB, step int) {
 // state is every weight and optimizer slot of replica w, as bits.
 func (g *group) state(w int, opt bool) []float32 {
 	m := g.replicas[w].Model()
-	out := m.CopyValues(make([]float32, m.NumParams()))
+	out := slices.Clone(m.Values())
 	if opt {
 		for _, s := range g.replicas[w].Trainer().Optimizer().Slots() {
 			out = append(out, s.Data()...)
@@ -203,7 +204,7 @@ func TestOneShardIsTrainerStep(t *testing.T) {
 				t.Fatalf("batch %d step %d: Trainer.Step loss %v, replica %v", batch, s, l, g.losses[s])
 			}
 		}
-		if i, ok := sameBits(g.state(0, false), m.CopyValues(make([]float32, m.NumParams()))); !ok {
+		if i, ok := sameBits(g.state(0, false), slices.Clone(m.Values())); !ok {
 			t.Fatalf("batch %d: weights differ at %d", batch, i)
 		}
 	}
@@ -225,7 +226,7 @@ func TestShardedStepIsTheBatchStep(t *testing.T) {
 	if math.Abs(float64(whole-g.losses[0])) > 1e-5*float64(whole) {
 		t.Errorf("sharded loss %v, whole batch %v", g.losses[0], whole)
 	}
-	got, want := g.state(0, false), m.CopyValues(make([]float32, m.NumParams()))
+	got, want := g.state(0, false), slices.Clone(m.Values())
 	for i := range got {
 		if d := math.Abs(float64(got[i] - want[i])); d > 1e-6 {
 			t.Fatalf("weight %d: sharded %v, whole batch %v", i, got[i], want[i])
@@ -254,7 +255,7 @@ func TestStepMatchesGroup(t *testing.T) {
 			t.Fatalf("step %d: Step loss %v, group %v", s, l, g.losses[s])
 		}
 	}
-	if i, ok := sameBits(g.state(0, true), append(m.CopyValues(make([]float32, m.NumParams())), slots(r)...)); !ok {
+	if i, ok := sameBits(g.state(0, true), append(slices.Clone(m.Values()), slots(r)...)); !ok {
 		t.Fatalf("state differs at %d", i)
 	}
 }

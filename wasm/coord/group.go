@@ -100,8 +100,8 @@ type GroupView struct {
 	Lost  int // workers that stopped since the page opened
 }
 
-// Worker is one worker of the group.
-type Worker struct {
+// worker is one worker of the group.
+type worker struct {
 	port  Port
 	name  string // also the Web Lock it holds for life (assets/worker.js)
 	ready bool   // said ready
@@ -114,12 +114,12 @@ type Worker struct {
 type Group struct {
 	env     Env
 	page    Page
-	workers []*Worker
+	workers []*worker
 	names   string // prefix of the workers' names, unique to this page
 	serial  int
 	dataset any // the dataset's SharedArrayBuffer, once the leader has loaded it
 	info    protocol.DatasetInfo
-	run     []*Worker     // the current run's workers, in group order
+	run     []*worker     // the current run's workers, in group order
 	boards  map[int]Board // by run
 	eval    evalParts
 	saver   Saver // the checkpoint saver, once it runs: workers are connected to it as they start
@@ -155,7 +155,7 @@ func (g *Group) Resize(want int) {
 	}
 	for len(g.workers) < want {
 		g.serial++
-		w := &Worker{name: fmt.Sprintf("%s-%d", g.names, g.serial)}
+		w := &worker{name: fmt.Sprintf("%s-%d", g.names, g.serial)}
 		port, err := g.env.Start(w.name)
 		if err != nil {
 			g.page.Failure(protocol.Failure{Where: protocol.WhereWorker, Message: err.Error()})
@@ -221,7 +221,7 @@ func (g *Group) SaverReady(s Saver) {
 
 // connectSaver gives worker w a channel to the saver, if it runs. Without one the worker
 // stores its checkpoints itself, which works the same, only slower.
-func (g *Group) connectSaver(w *Worker) {
+func (g *Group) connectSaver(w *worker) {
 	if g.saver != nil && !w.gone {
 		_ = w.port.SendPort(protocol.Message{Payload: protocol.SaverPort{}}, g.saver.Connect())
 	}
@@ -229,7 +229,7 @@ func (g *Group) connectSaver(w *Worker) {
 
 // receive handles a message from worker w: the leader's go to the page; of the others', only
 // errors, dataset confirmations and evaluation parts matter.
-func (g *Group) receive(w *Worker, in wasm.Inbound) {
+func (g *Group) receive(w *worker, in wasm.Inbound) {
 	if w.gone {
 		return
 	}
@@ -253,7 +253,7 @@ func (g *Group) receive(w *Worker, in wasm.Inbound) {
 
 // receiveKind does what a message of its kind from worker w calls for in the group, and
 // reports whether the message goes on to the page (if w leads).
-func (g *Group) receiveKind(w *Worker, leader bool, in wasm.Inbound) bool {
+func (g *Group) receiveKind(w *worker, leader bool, in wasm.Inbound) bool {
 	m := in.Msg
 	switch m.Kind() {
 	case protocol.KindReady:
@@ -291,7 +291,7 @@ func (g *Group) receiveKind(w *Worker, leader bool, in wasm.Inbound) bool {
 
 // followerFailed handles an error from a worker that does not lead. A follower that cannot
 // join or go on leaves its run's board waiting: the group aborts it.
-func (g *Group) followerFailed(w *Worker, m protocol.Message) {
+func (g *Group) followerFailed(w *worker, m protocol.Message) {
 	number := slices.Index(g.workers, w) + 1
 	if b, ok := g.boards[m.Run]; ok && m.Run != 0 {
 		b.Store(wasm.WordAbort, int32(number))
@@ -301,7 +301,7 @@ func (g *Group) followerFailed(w *Worker, m protocol.Message) {
 }
 
 // share hands the leader's dataset to follower w once both are ready.
-func (g *Group) share(w *Worker) {
+func (g *Group) share(w *worker) {
 	if !w.ready || g.dataset == nil {
 		return
 	}
@@ -313,7 +313,7 @@ func (g *Group) share(w *Worker) {
 
 // lose handles a worker that is gone: its run stops (the others are told through the board),
 // and the page goes on with the workers left.
-func (g *Group) lose(w *Worker, why string) {
+func (g *Group) lose(w *worker, why string) {
 	if w.gone {
 		return
 	}
@@ -323,7 +323,7 @@ func (g *Group) lose(w *Worker, why string) {
 	if number == 0 {
 		number, of = slices.Index(g.workers, w)+1, len(g.workers)
 	}
-	g.workers = slices.DeleteFunc(g.workers, func(x *Worker) bool { return x == w })
+	g.workers = slices.DeleteFunc(g.workers, func(x *worker) bool { return x == w })
 	for id, b := range g.boards {
 		b.Store(wasm.WordAbort, wasm.AbortPage)
 		delete(g.boards, id)

@@ -109,13 +109,13 @@ type fixture struct {
 	ports   []*fakePort           // every worker started, in order
 	boards  []*fakeBoard          // every board made, in order
 	failAt  int                   // the Start call (1-based) that fails, or 0
-	workers map[*fakePort]*Worker // every worker seen in the group, lost ones too
+	workers map[*fakePort]*worker // every worker seen in the group, lost ones too
 	noMem   bool                  // NewBoard fails
 }
 
 // newFixture starts a group of n workers (the page knows a model of 1,000 parameters).
 func newFixture(t *testing.T, n int) *fixture {
-	f := &fixture{t: t, page: &fakePage{params: 1000}, workers: map[*fakePort]*Worker{}}
+	f := &fixture{t: t, page: &fakePage{params: 1000}, workers: map[*fakePort]*worker{}}
 	f.g = NewGroup(Env{
 		Start: func(name string) (Port, error) {
 			if len(f.ports)+1 == f.failAt {

@@ -35,7 +35,7 @@ func (g *Group) Send(m protocol.Message) error {
 // leader does, each with its index, the run's size and one board; the leader alone when
 // there is one such worker or no board.
 func (g *Group) startRun(m protocol.Message) error {
-	var run []*Worker
+	var run []*worker
 	for _, w := range g.workers {
 		if w.data {
 			run = append(run, w)
@@ -82,7 +82,7 @@ func (g *Group) board(m protocol.Message, workers int) Board {
 
 // evalPart folds one worker's evaluation progress or result into the evaluation split across
 // the run's workers, and passes the sum to the page. It reports whether m was such a part.
-func (g *Group) evalPart(w *Worker, m protocol.Message) bool {
+func (g *Group) evalPart(w *worker, m protocol.Message) bool {
 	i := slices.Index(g.run, w)
 	e := &g.eval
 	if len(g.run) < 2 || i < 0 || m.Run != e.run || i >= len(e.done) {

@@ -152,9 +152,6 @@ func (e *Engine) Receive(in wasm.Inbound) {
 	h.do(e, in)
 }
 
-// Handle is Receive for a message without attachments or shared memory.
-func (e *Engine) Handle(m protocol.Message) { e.Receive(wasm.Inbound{Msg: m}) }
-
 // Busy reports whether there is work to do without waiting for a message.
 func (e *Engine) Busy() bool {
 	return e.loadReq != nil || e.evalReq || (e.run != nil && e.run.phase == protocol.PhaseRunning) || e.run.following()

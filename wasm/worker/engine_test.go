@@ -14,6 +14,10 @@ import (
 	"cifar10/wasm/protocol"
 )
 
+// Handle is Receive for a message without attachments or shared memory, which is what most
+// tests send.
+func (e *Engine) Handle(m protocol.Message) { e.Receive(wasm.Inbound{Msg: m}) }
+
 // randomSet makes n random images with random labels.
 func randomSet(seed uint64, n int) *cifar.Set {
 	return cifartest.Random(n, seed, 1)

@@ -261,7 +261,7 @@ func (tg *testGroup) states() []string {
 // weights returns worker w's parameters.
 func (tg *testGroup) weights(w int) []float32 {
 	var out []float32
-	tg.drivers[w].inspect(func(e *Engine) { out = e.run.tr.Model().CopyValues(make([]float32, e.run.tr.Model().NumParams())) })
+	tg.drivers[w].inspect(func(e *Engine) { out = slices.Clone(e.run.tr.Model().Values()) })
 	return out
 }
 
@@ -288,7 +288,7 @@ func alone(t *testing.T, data *cifar.Data, s *protocol.Settings) ([]float32, []f
 	if len(ev) != 1 {
 		t.Fatalf("alone: %d evaluation results; errors %+v", len(ev), rec.of(protocol.KindError))
 	}
-	return rec.losses(), e.run.tr.Model().CopyValues(make([]float32, e.run.tr.Model().NumParams())), ev[0].Payload.(protocol.EvalResult)
+	return rec.losses(), slices.Clone(e.run.tr.Model().Values()), ev[0].Payload.(protocol.EvalResult)
 }
 
 // TestGroupTrainsAsOne: 2 and 3 workers train a run of batch 64 (4 shards) to the same losses
