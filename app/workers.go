@@ -88,10 +88,7 @@ func (p groupPage) GroupChanged(v coord.GroupView) {
 	for _, port := range p.h.group.Ports() {
 		ports = append(ports, port.(*wasm.Port))
 	}
-	p.h.port = nil
-	if len(ports) > 0 {
-		p.h.port = ports[0]
-	}
+	p.h.port, _ = p.h.group.Leader().(*wasm.Port)
 	wasm.ExposeWorkers(ports)
 }
 
