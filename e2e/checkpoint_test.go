@@ -16,6 +16,7 @@ import (
 
 	ui "cifar10/app"
 	"cifar10/nn/checkpoint"
+	"cifar10/nn/checkpoint/ckptname"
 	"cifar10/wasm/protocol"
 )
 
@@ -120,7 +121,7 @@ func TestCheckpointResumeAfterReload(t *testing.T) {
 
 	dir := t.TempDir()
 	RunNative(t, "train", "-steps", fmt.Sprint(target), "-batch", "16", "-seed", "5", "-train-dir", dir, "-save-every", "1000", "-eval=false", "-exact")
-	native, err := os.ReadFile(filepath.Join(dir, checkpoint.FileName(target)))
+	native, err := os.ReadFile(filepath.Join(dir, ckptname.File(target)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 
 	dir := t.TempDir()
 	RunNative(t, "train", "-ckpt", path, "-steps", "30", "-train-dir", dir, "-eval=false")
-	nativeFile := filepath.Join(dir, checkpoint.FileName(30))
+	nativeFile := filepath.Join(dir, ckptname.File(30))
 	want, wantText := NativeEval(t, nativeFile)
 
 	Upload(t, ctx, nativeFile)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"cifar10/nn/checkpoint"
+	"cifar10/nn/checkpoint/ckptname"
 	"cifar10/nn/cifar"
 	"cifar10/nn/safetensors"
 )
@@ -141,7 +142,7 @@ func steps(t *testing.T, dir string) []int64 {
 
 // ckptPath is the path of the checkpoint at step in dir.
 func ckptPath(dir string, step int64) string {
-	return filepath.Join(dir, checkpoint.FileName(step))
+	return filepath.Join(dir, ckptname.File(step))
 }
 
 // readCkpt parses a checkpoint file.

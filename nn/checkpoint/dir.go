@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"cifar10/nn/checkpoint/ckptname"
 	"cifar10/nn/safetensors"
 )
 
@@ -29,7 +30,7 @@ var ErrNoCheckpoint = errors.New("checkpoint: no checkpoint")
 type noCheckpointError struct{ dir string }
 
 func (e *noCheckpointError) Error() string {
-	return fmt.Sprintf("checkpoint: no checkpoint %s*%s in %s", namePrefix, nameSuffix, e.dir)
+	return fmt.Sprintf("checkpoint: no checkpoint %s*%s in %s", ckptname.Prefix, ckptname.Ext, e.dir)
 }
 
 func (e *noCheckpointError) Is(target error) bool { return target == ErrNoCheckpoint }
@@ -44,7 +45,7 @@ func List(dir string) ([]Entry, error) {
 	}
 	var list []Entry
 	for _, de := range des {
-		step, ok := ParseFileName(de.Name())
+		step, ok := ckptname.Parse(de.Name())
 		if !ok || !de.Type().IsRegular() {
 			continue
 		}
@@ -94,7 +95,7 @@ func ReadFile(path string) (*safetensors.File, error) {
 var testHookBeforeRename = func(tmpPath string) error { return nil }
 
 // WriteAtomic saves data as the checkpoint for step in dir and returns its path. The data goes
-// to a temporary file in the same folder, is synced, renamed to FileName(step) and the folder is
+// to a temporary file in the same folder, is synced, renamed to ckptname.File(step) and the folder is
 // synced, so the file appears whole or not at all: a crash leaves at most a temporary file, which
 // List and Latest ignore and the next WriteAtomic removes. Only then are old checkpoints pruned so
 // that at most keep remain (keep <= 0 keeps all); the file just written is never pruned, even if
@@ -102,7 +103,7 @@ var testHookBeforeRename = func(tmpPath string) error { return nil }
 // can never push good checkpoints out. If an error happens after the rename (folder sync or
 // pruning), the returned path is set: the checkpoint exists. One writer per folder is assumed.
 func WriteAtomic(dir string, step int64, data []byte, keep int) (string, error) {
-	name := FileName(step)
+	name := ckptname.File(step)
 	if step < 0 {
 		return "", fmt.Errorf("checkpoint: cannot write step %d in %s: steps start at 0", step, dir)
 	}
@@ -191,12 +192,12 @@ func syncDir(dir string) error {
 func prune(dir string, step int64, keep int) error {
 	des, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("checkpoint: saved %s but cannot list %s to prune it: %w", FileName(step), dir, pathErr(err))
+		return fmt.Errorf("checkpoint: saved %s but cannot list %s to prune it: %w", ckptname.File(step), dir, pathErr(err))
 	}
 	for _, de := range des {
 		if isTempName(de.Name()) && de.Type().IsRegular() {
 			if err := remove(filepath.Join(dir, de.Name())); err != nil {
-				return fmt.Errorf("checkpoint: saved %s but %w", FileName(step), err)
+				return fmt.Errorf("checkpoint: saved %s but %w", ckptname.File(step), err)
 			}
 		}
 	}
@@ -215,7 +216,7 @@ func prune(dir string, step int64, keep int) error {
 	}
 	for len(others) > keep-1 {
 		if err := remove(others[0].Path); err != nil {
-			return fmt.Errorf("checkpoint: saved %s but %w", FileName(step), err)
+			return fmt.Errorf("checkpoint: saved %s but %w", ckptname.File(step), err)
 		}
 		others = others[1:]
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"cifar10/nn/checkpoint/ckptname"
 	"cifar10/nn/safetensors"
 )
 
@@ -17,7 +18,7 @@ import (
 func ckptData(t *testing.T, step int64) []byte {
 	t.Helper()
 	data, err := safetensors.Marshal(&safetensors.File{
-		Metadata: map[string]string{"step": FileName(step)},
+		Metadata: map[string]string{"step": ckptname.File(step)},
 		Tensors:  []safetensors.Tensor{safetensors.I64("global_step", nil, []int64{step})},
 	})
 	if err != nil {
@@ -65,14 +66,14 @@ func names(t *testing.T, dir string) []string {
 func TestListOrdersByStepAndIgnoresOthers(t *testing.T) {
 	dir := t.TempDir()
 	for _, s := range []int64{10, 9, 100, 2} {
-		touch(t, dir, FileName(s), ckptData(t, s))
+		touch(t, dir, ckptname.File(s), ckptData(t, s))
 	}
 	touch(t, dir, ".cifar10.ckpt-500.safetensors.tmp-123", []byte("half"))
 	touch(t, dir, "cifar10.ckpt-600.index", nil)
 	touch(t, dir, "cifar10.ckpt-007.safetensors", nil)
 	touch(t, dir, "checkpoint", nil)
 	touch(t, dir, "notes.txt", nil)
-	if err := os.Mkdir(filepath.Join(dir, FileName(700)), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(dir, ckptname.File(700)), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := steps(t, dir), []int64{2, 9, 10, 100}; !reflect.DeepEqual(got, want) {
@@ -80,7 +81,7 @@ func TestListOrdersByStepAndIgnoresOthers(t *testing.T) {
 	}
 	list, _ := List(dir)
 	e := list[1]
-	if e.Path != filepath.Join(dir, FileName(9)) || e.Size != int64(len(ckptData(t, 9))) || e.ModTime.IsZero() {
+	if e.Path != filepath.Join(dir, ckptname.File(9)) || e.Size != int64(len(ckptData(t, 9))) || e.ModTime.IsZero() {
 		t.Errorf("entry = %+v", e)
 	}
 	latest, err := Latest(dir)
@@ -112,7 +113,7 @@ func TestMissingFolder(t *testing.T) {
 	if path != "" {
 		t.Errorf("WriteAtomic returned path %q for a missing folder", path)
 	}
-	_, err = ReadFile(filepath.Join(dir, FileName(1)))
+	_, err = ReadFile(filepath.Join(dir, ckptname.File(1)))
 	checkMissing(t, "ReadFile", err, "checkpoint: cannot read "+dir)
 }
 
@@ -139,7 +140,7 @@ func TestWriteAtomicWritesAndReplaces(t *testing.T) {
 	dir := t.TempDir()
 	data := ckptData(t, 7)
 	path, err := WriteAtomic(dir, 7, data, 5)
-	if err != nil || path != filepath.Join(dir, FileName(7)) {
+	if err != nil || path != filepath.Join(dir, ckptname.File(7)) {
 		t.Fatalf("WriteAtomic = %q, %v", path, err)
 	}
 	got, err := os.ReadFile(path)
@@ -158,7 +159,7 @@ func TestWriteAtomicWritesAndReplaces(t *testing.T) {
 	if _, ok := f.Tensor("w"); !ok {
 		t.Error("second write of step 7 did not replace the first")
 	}
-	if n := names(t, dir); !reflect.DeepEqual(n, []string{FileName(7)}) {
+	if n := names(t, dir); !reflect.DeepEqual(n, []string{ckptname.File(7)}) {
 		t.Errorf("folder holds %v", n)
 	}
 }
@@ -214,7 +215,7 @@ func TestLeftoverTempIgnoredThenCleaned(t *testing.T) {
 	if _, err := WriteAtomic(dir, 20, ckptData(t, 20), 5); err != nil {
 		t.Fatal(err)
 	}
-	if n := names(t, dir); !reflect.DeepEqual(n, []string{FileName(10), FileName(20)}) {
+	if n := names(t, dir); !reflect.DeepEqual(n, []string{ckptname.File(10), ckptname.File(20)}) {
 		t.Errorf("after the next write the folder holds %v", n)
 	}
 }
@@ -234,7 +235,7 @@ func TestWriteAtomicNeverExposesPartialFile(t *testing.T) {
 		if e, err := Latest(dir); err != nil || e.Step != 10 {
 			t.Errorf("mid-write Latest = %+v, %v; want step 10", e, err)
 		}
-		if _, err := os.Stat(filepath.Join(dir, FileName(20))); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dir, ckptname.File(20))); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("final file exists before the rename: %v", err)
 		}
 		return nil
@@ -255,7 +256,7 @@ func TestWriteAtomicNeverExposesPartialFile(t *testing.T) {
 	if got, want := steps(t, dir), []int64{10, 20}; !reflect.DeepEqual(got, want) {
 		t.Errorf("after a failed write the steps are %v, want %v", got, want)
 	}
-	if got, _ := os.ReadFile(filepath.Join(dir, FileName(10))); !bytes.Equal(got, old) {
+	if got, _ := os.ReadFile(filepath.Join(dir, ckptname.File(10))); !bytes.Equal(got, old) {
 		t.Error("a failed write damaged an existing checkpoint")
 	}
 	if n := names(t, dir); len(n) != 2 {
@@ -295,8 +296,8 @@ func TestReadFile(t *testing.T) {
 	if v, err := g.Int64s(); !ok || err != nil || v[0] != 3 {
 		t.Errorf("global_step = %v, %v", v, err)
 	}
-	bad := filepath.Join(dir, FileName(4))
-	touch(t, dir, FileName(4), ckptData(t, 4)[:20])
+	bad := filepath.Join(dir, ckptname.File(4))
+	touch(t, dir, ckptname.File(4), ckptData(t, 4)[:20])
 	if _, err := ReadFile(bad); err == nil || !strings.HasPrefix(err.Error(), "checkpoint: "+bad+" is not a valid checkpoint file: safetensors: ") {
 		t.Errorf("truncated file: %v", err)
 	}
