@@ -7,7 +7,7 @@ import (
 )
 
 // KindConv is a 2-D convolution, stride 1, SAME padding, plus bias and an optional ReLU.
-const KindConv = "conv"
+const KindConv LayerKind = "conv"
 
 func init() {
 	registerKind(KindConv, kind{

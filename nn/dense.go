@@ -3,7 +3,7 @@ package nn
 // KindDense is a fully connected layer, y = x·W + b, plus an optional ReLU. It flattens its
 // input in (h, w, c) order, which is TensorFlow's reshape of an NHWC tensor, so no separate
 // flatten layer is needed.
-const KindDense = "dense"
+const KindDense LayerKind = "dense"
 
 func init() {
 	registerKind(KindDense, kind{

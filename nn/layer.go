@@ -55,13 +55,17 @@ type layerConfig struct {
 	needDx  bool // whether the input gradient is needed (not for the first layer)
 }
 
+// LayerKind names a layer kind in a spec (LayerSpec.Kind) and in its JSON, "conv" say. Each
+// kind's file declares its constant and registers the kind under it.
+type LayerKind string
+
 // kinds holds every registered layer kind by LayerSpec.Kind.
-var kinds = map[string]kind{}
+var kinds = map[LayerKind]kind{}
 
 // registerKind makes a layer kind known to specs, models and trainers.
-func registerKind(name string, k kind) {
+func registerKind(name LayerKind, k kind) {
 	if _, dup := kinds[name]; dup {
-		panic("nn: layer kind " + name + " registered twice")
+		panic("nn: layer kind " + string(name) + " registered twice")
 	}
 	kinds[name] = k
 }
@@ -70,7 +74,7 @@ func registerKind(name string, k kind) {
 func kindNames() string {
 	names := make([]string, 0, len(kinds))
 	for n := range kinds {
-		names = append(names, n)
+		names = append(names, string(n))
 	}
 	sort.Strings(names)
 	if len(names) < 2 {

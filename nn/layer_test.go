@@ -11,7 +11,7 @@ import (
 // registered kind, so a new kind cannot arrive without a gradient check; and every kind says
 // all that a model and a trainer need.
 func TestEveryKindIsChecked(t *testing.T) {
-	used := map[string]bool{}
+	used := map[LayerKind]bool{}
 	for _, l := range tinySpec().Layers {
 		used[l.Kind] = true
 	}
@@ -31,7 +31,7 @@ func TestUnknownKindNamesTheKnown(t *testing.T) {
 		t.Fatal("unknown kind accepted")
 	}
 	for name := range kinds {
-		if !strings.Contains(err.Error(), name) {
+		if !strings.Contains(err.Error(), string(name)) {
 			t.Errorf("error %q does not name kind %s", err, name)
 		}
 	}

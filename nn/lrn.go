@@ -3,7 +3,7 @@ package nn
 import "math"
 
 // KindLRN is local response normalization across channels (tf.nn.lrn).
-const KindLRN = "lrn"
+const KindLRN LayerKind = "lrn"
 
 func init() {
 	registerKind(KindLRN, kind{

@@ -1,7 +1,7 @@
 package nn
 
 // KindMaxPool is max pooling with SAME padding.
-const KindMaxPool = "maxpool"
+const KindMaxPool LayerKind = "maxpool"
 
 func init() {
 	registerKind(KindMaxPool, kind{

@@ -19,10 +19,6 @@ type Model struct {
 	grads  []float32  // every parameter's gradient, in Params order
 }
 
-// LayerInfo describes one layer for display: what it is, what it produces and its size. It is
-// defined in the leaf package summary, which the page shares without linking the engine.
-type LayerInfo = summary.Layer
-
 // NewModel builds the model described by spec and initializes it from seed, layer by layer as
 // each layer's kind says (conv and dense: weights from a truncated normal with the layer's
 // stddev, biases constant). The same seed gives bit-identical parameters on every platform.
@@ -97,15 +93,16 @@ func (m *Model) InputSize() int { return m.spec.Input[0] * m.spec.Input[1] * m.s
 // Classes is the number of classes (logits per example).
 func (m *Model) Classes() int { return m.spec.Classes }
 
-// Summary describes every layer in order, for the UI's model table.
-func (m *Model) Summary() []LayerInfo {
-	out := make([]LayerInfo, len(m.spec.Layers))
+// Summary describes every layer in order, for the UI's model table: rows of the leaf package
+// summary, which the page shares without linking the engine.
+func (m *Model) Summary() []summary.Layer {
+	out := make([]summary.Layer, len(m.spec.Layers))
 	for i, l := range m.spec.Layers {
 		n := 0
 		for _, p := range m.layer[i] {
 			n += p.Size()
 		}
-		out[i] = LayerInfo{Name: l.Name, Kind: l.Kind, Output: m.shapes[i], Params: n}
+		out[i] = summary.Layer{Name: l.Name, Kind: string(l.Kind), Output: m.shapes[i], Params: n}
 	}
 	return out
 }

@@ -6,12 +6,12 @@ import (
 	"sort"
 )
 
-// LayerSpec declares one layer. Kind is a registered layer kind (KindConv, KindMaxPool, KindLRN
-// or KindDense, each declared in its layer's file). Only the fields that matter for its Kind
-// are used; the rest stay zero and are omitted from JSON, so a spec reads like the tutorial's
-// layer list.
+// LayerSpec declares one layer. Only the fields that matter for its Kind are used; the rest
+// stay zero and are omitted from JSON, so a spec reads like the tutorial's layer list.
 type LayerSpec struct {
-	Kind string `json:"kind"`
+	// Kind names a registered layer kind (each kind's file declares its Kind constant and
+	// registers it; see layer.go).
+	Kind LayerKind `json:"kind"`
 	// Name prefixes the layer's parameters ("<name>/weights", "<name>/biases").
 	Name string `json:"name"`
 	// Size is the kernel side (conv) or the window side (maxpool).
