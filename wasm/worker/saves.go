@@ -44,12 +44,10 @@ func (r *run) saveIfDue() bool {
 }
 
 // save settles the background save, then stores the checkpoint of the current step and
-// reports it. Without a store (no IndexedDB) it does nothing: the page, which cannot open
-// IndexedDB either, says so in its checkpoints panel.
+// reports it. Without a store (no IndexedDB) nothing is saved (checkpointer.save) and nothing
+// reported (reportSave): the page, which cannot open IndexedDB either, says so in its
+// checkpoints panel.
 func (r *run) save() saveResult {
-	if r.ckpt.store == nil {
-		return saveResult{outcome: notSaved, err: errNoStore}
-	}
 	r.settle(true)
 	res := r.ckpt.save(r.tr, r.settings, r.out.now())
 	r.reportSave(res)
