@@ -87,7 +87,7 @@ type Engine struct {
 	run     *run
 	loadReq *protocol.Load // pending load
 	evalReq bool           // pending evaluation of the current run
-	busy    work
+	doing   work           // the unit of work in progress (idle between units)
 	inbox   []wasm.Inbound // messages received during a unit of work that wait for its end
 }
 
@@ -145,7 +145,7 @@ func (e *Engine) Receive(in wasm.Inbound) {
 	if h.settles && e.run != nil {
 		e.run.settle(true)
 	}
-	if h.waits && e.busy != idle {
+	if h.waits && e.doing != idle {
 		e.inbox = append(e.inbox, in)
 		return
 	}
@@ -165,7 +165,7 @@ func (e *Engine) Work() {
 	case e.loadReq != nil:
 		req := *e.loadReq
 		e.loadReq = nil
-		e.busy = loading
+		e.doing = loading
 		e.loadData(req)
 	case e.evalReq:
 		e.evalReq = false
@@ -175,7 +175,7 @@ func (e *Engine) Work() {
 	case e.run != nil && e.run.phase == protocol.PhaseRunning:
 		e.run.train()
 	}
-	e.busy = idle
+	e.doing = idle
 	if e.run != nil && e.run.phase != protocol.PhaseRunning {
 		e.run.settle(true) // the run stopped training (finished, failed): report its last save
 	}
@@ -188,10 +188,10 @@ func (e *Engine) Work() {
 
 // evaluate evaluates the current run on the test set.
 func (e *Engine) evaluate() {
-	outer := e.busy
-	e.busy = evaluating
+	outer := e.doing
+	e.doing = evaluating
 	e.run.evaluate(e.data.Test, e.pixels, e.Yield)
-	e.busy = outer
+	e.doing = outer
 }
 
 // obey carries out the leader's request on a follower: an evaluation, or a phase. It reports
@@ -209,8 +209,8 @@ func (e *Engine) obey(req request) bool {
 // worker carries on with the next message.
 func (e *Engine) Abort(v any) {
 	err := fmt.Errorf("internal error: %v", v)
-	w := e.busy
-	e.busy = idle
+	w := e.doing
+	e.doing = idle
 	id := 0
 	if r := e.run; r != nil {
 		id = r.id

@@ -19,7 +19,7 @@ import (
 // it (group); follow.go is the run's.
 
 // Board is a run's shared memory (wasm/board.go): a SharedArrayBuffer in the browser
-// (board_js.go), Go memory in tests.
+// (wasm/board_js.go), Go memory in tests.
 type Board interface {
 	Load(word int) int32
 	// Store and Add change a word and ring the bell (WordBell), waking waiters.

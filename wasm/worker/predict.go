@@ -40,7 +40,7 @@ func (e *Engine) predict(in wasm.Inbound) {
 		e.fail(m.Run, protocol.WherePredict, errors.New("the dataset is not loaded yet"))
 		return
 	}
-	e.busy = predicting
+	e.doing = predicting
 	var err error
 	if req, ok := m.Payload.(protocol.ClassifyRequest); ok {
 		var c protocol.Classified
@@ -57,7 +57,7 @@ func (e *Engine) predict(in wasm.Inbound) {
 	if err != nil {
 		e.fail(r.id, protocol.WherePredict, err)
 	}
-	e.busy = idle
+	e.doing = idle
 }
 
 // postImages posts msg with the pixels of its test images attached, when there are any.
