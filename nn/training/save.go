@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"cifar10/nn/checkpoint"
+	"cifar10/nn/training/seedlog"
 )
 
 // CheckpointDue reports whether a checkpoint is due after the step just done: every
@@ -13,6 +14,10 @@ func (r *Run) CheckpointDue() bool {
 	every, step := r.cfg.SaveEvery, r.opt.Steps()
 	return every > 0 && (step%every == 0 || step == r.cfg.Steps)
 }
+
+// LogDue reports whether the step just done is one the seed script logs (every
+// seedlog.Every, from step 0); seedlog.Line is its text.
+func (r *Run) LogDue() bool { return (r.opt.Steps()-1)%seedlog.Every == 0 }
 
 // Encode returns the checkpoint file of the run's current state: weights, optimizer state and
 // step, seed, batch and data position (everything FromCheckpoint needs to continue exactly),
