@@ -90,5 +90,7 @@ const (
 
 // UncompressedLengthHeader is the response header in which the server sends the size of a
 // file it serves precompressed (wasm, dataset): Content-Length is then the compressed size,
-// and the page's loading bar and the worker's download progress need the real one.
+// and the page's loading bar and the worker's download progress need the real one. It is
+// the one name protocol holds that is not part of a message: the server, the page and the
+// worker (wasm/fetch_js.go) must all spell it the same, and protocol is what they share.
 const UncompressedLengthHeader = "X-Uncompressed-Length"
