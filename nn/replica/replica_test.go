@@ -67,6 +67,22 @@ func newGroup(t testing.TB, spec nn.Spec, set *cifar.Set, seed uint64, batch, wo
 	return g
 }
 
+// source reads the sums the replicas published, as the board does for a worker: it copies
+// (or adds, with add) node n's sum into dst and reports whether n was published.
+func source(published map[shard.Node][]float32) shard.Source {
+	return func(n shard.Node, dst []float32, add bool) bool {
+		v, ok := published[n]
+		switch {
+		case !ok:
+		case add:
+			shard.AddTo(dst, v)
+		default:
+			copy(dst, v)
+		}
+		return ok
+	}
+}
+
 func (g *group) step(t testing.TB, step int) {
 	published := map[shard.Node][]float32{}
 	var losses []float32
@@ -80,17 +96,7 @@ func (g *group) step(t testing.TB, step int) {
 		}
 		losses = append(losses, r.Losses()...)
 	}
-	others := func(n shard.Node, dst []float32, add bool) bool {
-		v, ok := published[n]
-		switch {
-		case !ok:
-		case add:
-			shard.AddTo(dst, v)
-		default:
-			copy(dst, v)
-		}
-		return ok
-	}
+	others := source(published)
 	var loss float32
 	for w, r := range g.replicas {
 		l := r.Apply(others, losses)
@@ -167,22 +173,7 @@ func TestWorkersDoNotChangeResults(t *testing.T) {
 // TestUnevenShards: a batch of 100 (6 shards of 16 or 17) on up to 8 workers, some with no
 // shard at all, still gives one worker's bits.
 func TestUnevenShards(t *testing.T) {
-	set := randomSet(2, 90)
-	var want []float32
-	for _, workers := range []int{1, 4, 5, 8} {
-		g := newGroup(t, smallSpec(), set, 3, 100, workers)
-		for s := range 4 {
-			g.step(t, s)
-		}
-		for w := range workers {
-			got := g.state(w, true)
-			if want == nil {
-				want = got
-			} else if i, ok := sameBits(got, want); !ok {
-				t.Fatalf("%d workers: worker %d differs at %d", workers, w, i)
-			}
-		}
-	}
+	sameBitsForAnyWorkers(t, randomSet(2, 90), 3, 100, 4, 1, 4, 5, 8)
 }
 
 // TestOneShardIsTrainerStep: below 32 examples a batch is one shard, and a replica's step is
@@ -330,17 +321,7 @@ func TestLoneComputeSumsIntoTheModel(t *testing.T) {
 		for i := range scratch {
 			scratch[i] = make([]float32, len(want))
 		}
-		shard.Sum(shard.Root(s), s, want, scratch, func(n shard.Node, dst []float32, add bool) bool {
-			v, ok := published[n]
-			switch {
-			case !ok:
-			case add:
-				shard.AddTo(dst, v)
-			default:
-				copy(dst, v)
-			}
-			return ok
-		})
+		shard.Sum(shard.Root(s), s, want, scratch, source(published))
 
 		lone := newGroup(t, spec, set, 3, batch, 1).replicas[0]
 		lone.Compute(fill)
@@ -358,19 +339,26 @@ func TestLoneComputeSumsIntoTheModel(t *testing.T) {
 // last one alone, which publishes its sum from its gradient slab; every worker still ends with
 // one worker's bits.
 func TestOneShardSharedByWorkers(t *testing.T) {
-	set := randomSet(7, 60)
+	sameBitsForAnyWorkers(t, randomSet(7, 60), 2, 16, 3, 1, 2, 3)
+}
+
+// sameBitsForAnyWorkers trains steps steps of batch on set from seed with each number of
+// workers in turn, and fails unless every worker of every group ends with the same state
+// (weights, optimizer slots) as the first.
+func sameBitsForAnyWorkers(t *testing.T, set *cifar.Set, seed uint64, batch, steps int, workers ...int) {
+	t.Helper()
 	var want []float32
-	for workers := 1; workers <= 3; workers++ {
-		g := newGroup(t, smallSpec(), set, 2, 16, workers)
-		for s := range 3 {
+	for _, n := range workers {
+		g := newGroup(t, smallSpec(), set, seed, batch, n)
+		for s := range steps {
 			g.step(t, s)
 		}
-		for w := range workers {
+		for w := range n {
 			got := g.state(w, true)
 			if want == nil {
 				want = got
 			} else if i, ok := sameBits(got, want); !ok {
-				t.Fatalf("%d workers: worker %d differs at %d", workers, w, i)
+				t.Fatalf("%d workers: worker %d differs at %d", n, w, i)
 			}
 		}
 	}
