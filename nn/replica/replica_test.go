@@ -10,6 +10,7 @@ import (
 	"cifar10/nn/cifar/cifartest"
 	"cifar10/nn/gemm"
 	"cifar10/nn/shard"
+	"cifar10/nn/shard/shardtest"
 )
 
 // randomSet makes n random CIFAR-10 images with random labels.
@@ -67,22 +68,6 @@ func newGroup(t testing.TB, spec nn.Spec, set *cifar.Set, seed uint64, batch, wo
 	return g
 }
 
-// source reads the sums the replicas published, as the board does for a worker: it copies
-// (or adds, with add) node n's sum into dst and reports whether n was published.
-func source(published map[shard.Node][]float32) shard.Source {
-	return func(n shard.Node, dst []float32, add bool) bool {
-		v, ok := published[n]
-		switch {
-		case !ok:
-		case add:
-			shard.AddTo(dst, v)
-		default:
-			copy(dst, v)
-		}
-		return ok
-	}
-}
-
 func (g *group) step(t testing.TB, step int) {
 	published := map[shard.Node][]float32{}
 	var losses []float32
@@ -96,7 +81,7 @@ func (g *group) step(t testing.TB, step int) {
 		}
 		losses = append(losses, r.Losses()...)
 	}
-	others := source(published)
+	others := shardtest.Board(published).Source()
 	var loss float32
 	for w, r := range g.replicas {
 		l := r.Apply(others, losses)
@@ -321,7 +306,7 @@ func TestLoneComputeSumsIntoTheModel(t *testing.T) {
 		for i := range scratch {
 			scratch[i] = make([]float32, len(want))
 		}
-		shard.Sum(shard.Root(s), s, want, scratch, source(published))
+		shard.Sum(shard.Root(s), s, want, scratch, shardtest.Board(published).Source())
 
 		lone := newGroup(t, spec, set, 3, batch, 1).replicas[0]
 		lone.Compute(fill)

@@ -11,7 +11,7 @@ import (
 	"cifar10/nn/checkpoint"
 	"cifar10/nn/cifar"
 	"cifar10/nn/replica"
-	"cifar10/nn/shard"
+	"cifar10/nn/shard/shardtest"
 )
 
 // sameBits compares losses bit for bit.
@@ -240,7 +240,7 @@ func TestGroupEqualsAlone(t *testing.T) {
 		group = append(group, r)
 	}
 	for s := range 2 {
-		board := map[shard.Node][]float32{}
+		board := shardtest.Board{}
 		var losses []float32
 		for _, r := range group {
 			r.Compute(nil)
@@ -250,17 +250,7 @@ func TestGroupEqualsAlone(t *testing.T) {
 			}
 			losses = append(losses, rep.Losses()...)
 		}
-		others := func(n shard.Node, dst []float32, add bool) bool {
-			v, ok := board[n]
-			switch {
-			case !ok:
-			case add:
-				shard.AddTo(dst, v)
-			default:
-				copy(dst, v)
-			}
-			return ok
-		}
+		others := board.Source()
 		for i, r := range group {
 			if got := r.Apply(others, losses); math.Float32bits(got) != math.Float32bits(want[s]) {
 				t.Errorf("step %d, worker %d: loss %v, alone %v", s, i, got, want[s])
