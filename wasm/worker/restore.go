@@ -91,7 +91,7 @@ func restoredRun(id int, ck *checkpoint.Checkpoint, req protocol.RestoreRequest,
 	if err != nil {
 		return nil, err
 	}
-	s, err = restoredSettings(tr, ck.Resumable(), req)
+	s, err = restoredSettings(tr, ck, req)
 	if err != nil {
 		tr.Close()
 		return nil, err
@@ -106,11 +106,11 @@ func restoredRun(id int, ck *checkpoint.Checkpoint, req protocol.RestoreRequest,
 // restoredSettings are the settings of the run tr restored from a checkpoint: the run's own
 // preset, seed, batch and learning rate, the page's Steps (the step reached, for a run only
 // evaluated), SaveEvery and Keep.
-func restoredSettings(tr *training.Run, resumable bool, req protocol.RestoreRequest) (protocol.Settings, error) {
+func restoredSettings(tr *training.Run, ck *checkpoint.Checkpoint, req protocol.RestoreRequest) (protocol.Settings, error) {
 	s := req.Settings
 	c := tr.Config()
 	step := tr.StepsDone()
-	if resumable && tr.Examples() != step*int64(c.Batch) {
+	if ck.Resumable() && !resumesHere(ck) {
 		return s, fmt.Errorf("its data position (%d examples after %d steps of %d) is not where this page resumes a run; restore it to evaluate", tr.Examples(), step, c.Batch)
 	}
 	s.Preset, s.Seed, s.Batch, s.LR = c.Preset, c.Seed, c.Batch, c.LR
@@ -178,9 +178,16 @@ func CheckUpload(data []byte, req protocol.UploadRequest, now time.Time) (protoc
 		ID: protocol.CheckpointID(key, ck.Step), Run: key, Step: ck.Step, Saved: now.UnixMilli(),
 		Size: len(data), Preset: ck.Spec.Name, Seed: ck.Run.Seed, Batch: ck.Run.Batch,
 		LR: opt.Config().LR, Loss: ck.Run.Loss, Upload: req.Name,
-		Resumable: ck.Resumable() && ck.Run.Examples == ck.Step*int64(ck.Run.Batch),
+		Resumable: resumesHere(ck),
 	}
 	return info, info.Validate()
+}
+
+// resumesHere reports whether the page can continue ck's run: it holds the optimizer state and
+// data position, and its position is where this page's runs are after ck.Step steps (every
+// step one batch; a file fine-tuned from a weights-only start elsewhere may not be).
+func resumesHere(ck *checkpoint.Checkpoint) bool {
+	return ck.Resumable() && ck.Run.Examples == ck.Step*int64(ck.Run.Batch)
 }
 
 // reason is an error of nn/checkpoint or nn/training as the end of a sentence: without the
