@@ -1,0 +1,424 @@
+//go:build !js && !wasip1
+
+package pytorch
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cifar10/nn"
+	"cifar10/nn/checkpoint"
+	"cifar10/nn/checkpoint/ckptname"
+	"cifar10/nn/cifar"
+	"cifar10/nn/cifar/cifartest"
+	"cifar10/wasm/protocol"
+	"cifar10/wasm/worker"
+)
+
+// python is Debian's interpreter, which python3-torch installs into (a python3 earlier on PATH,
+// such as a pyenv build, has no torch).
+const python = "/usr/bin/python3"
+
+// Parity bounds of the round trip.
+const (
+	logitTolerance = 1e-4 // PyTorch's logits against the native engine's, per value
+	logitImages    = 64   // test images whose logits are compared
+)
+
+// The synthetic set: records per training file (five files) and test records.
+const (
+	trainPerFile = 16
+	testRecords  = 256
+	batch        = 8
+)
+
+// TestPresetsUpToDate holds presets.json to what nn declares, so the Python models are built
+// from the presets as they are.
+func TestPresetsUpToDate(t *testing.T) {
+	want, err := PresetsJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(PresetsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is not what nn declares: run `go generate ./interop/pytorch`", PresetsFile)
+	}
+}
+
+// TestPythonUnit runs test_interop.py: the layers, TF1 Adam and the loss against TensorFlow's
+// reference numbers, and the reader's strictness.
+func TestPythonUnit(t *testing.T) {
+	requireTorch(t)
+	out := runPython(t, "-m", "unittest", "-v", "test_interop")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "SKIP") {
+			t.Log(line) // the reference fixture is beside the repository; say so when it is not
+		}
+	}
+}
+
+// TestRoundTrip trains every preset natively for a few steps, then checks that PyTorch gives
+// the same logits (within logitTolerance) and counts the same correct test images, trains on
+// from the file (the tutorial model with torchrun on two processes, the others in one), and
+// that the file it writes is read by `cifar10 eval`, passes the worker's upload check as a
+// resumable checkpoint and resumes natively.
+func TestRoundTrip(t *testing.T) {
+	requireTorch(t)
+	bin := buildCLI(t)
+	data := writeData(t)
+	kinds := pythonKinds(t)
+	names := presetNames(t)
+	for _, preset := range names {
+		t.Run(preset, func(t *testing.T) {
+			dir := t.TempDir()
+			run(t, bin, "train", "-data", data, "-preset", preset, "-steps", "3", "-batch", strconv.Itoa(batch),
+				"-seed", "1", "-threads", "2", "-train-dir", dir, "-save-every", "3", "-eval=false")
+			ckpt := filepath.Join(dir, ckptname.File(3))
+			if missing := missingKinds(t, preset, kinds); len(missing) > 0 {
+				out, err := tryPython(t, "evaluate.py", "--ckpt", ckpt, "--data", data)
+				if err == nil || !strings.Contains(out, "has no class for yet") {
+					t.Fatalf("preset %s has kinds %v that model.py lacks, yet evaluate.py did not refuse it clearly (%v):\n%s", preset, missing, err, out)
+				}
+				t.Logf("preset %s is not in PyTorch yet (kinds %v): evaluate.py refuses it in one line, as it should", preset, missing)
+				return
+			}
+			comparePredictions(t, bin, ckpt, data)
+			out := filepath.Join(t.TempDir(), "torch")
+			if preset == "cifar10" {
+				trainTorchrun(t, ckpt, data, out, 8) // 5 steps on two processes
+			} else {
+				t.Log(runPython(t, "train.py", "--ckpt", ckpt, "--data", data, "--steps", "5", "--out", out))
+			}
+			checkTorchFile(t, bin, ckpt, out, data)
+		})
+	}
+}
+
+// comparePredictions compares PyTorch's logits and count with the native engine's on ckpt.
+func comparePredictions(t *testing.T, bin, ckpt, data string) {
+	ours := nativeLogits(t, bin, ckpt, data)
+	logits := filepath.Join(t.TempDir(), "logits.jsonl")
+	out := runPython(t, "evaluate.py", "--ckpt", ckpt, "--data", data, "--logits", strconv.Itoa(logitImages), "--out", logits)
+	theirs := readLogits(t, logits)
+	if len(theirs) != logitImages || len(ours) != logitImages {
+		t.Fatalf("logits of %d images from PyTorch and %d natively, want %d", len(theirs), len(ours), logitImages)
+	}
+	worst := 0.0
+	for i := range ours {
+		if ours[i].Label != theirs[i].Label || len(ours[i].Logits) != len(theirs[i].Logits) {
+			t.Fatalf("image %d: label %d and %d logits natively, label %d and %d logits in PyTorch", i, ours[i].Label, len(ours[i].Logits), theirs[i].Label, len(theirs[i].Logits))
+		}
+		for j, z := range ours[i].Logits {
+			worst = max(worst, math.Abs(z-theirs[i].Logits[j]))
+		}
+	}
+	if worst > logitTolerance {
+		t.Fatalf("PyTorch's logits differ from ours by up to %.3g on %d test images, want at most %g", worst, logitImages, logitTolerance)
+	}
+	native := correctCount(t, run(t, bin, "eval", "-ckpt", ckpt, "-data", data))
+	torch := correctCount(t, out)
+	if native != torch {
+		t.Fatalf("evaluate.py counts %d correct test images, cifar10 eval %d", torch, native)
+	}
+	t.Logf("logits of %d test images: max |PyTorch - native| = %.3g; correct: %d of %d both", logitImages, worst, native, testRecords)
+}
+
+// trainTorchrun continues ckpt with train.py on two processes (gloo, 127.0.0.1, a free port)
+// up to step steps, writing into out.
+func trainTorchrun(t *testing.T, ckpt, data, out string, steps int) {
+	launcher := []string{"/usr/bin/torchrun"}
+	if _, err := os.Stat(launcher[0]); err != nil {
+		launcher = []string{python, "-m", "torch.distributed.run"} // the same program
+	}
+	// --redirects=1 --tee=1: torch 1.13's launcher under Python 3.11 (Debian 12) parses the
+	// default 0 of both as None and fails; 1 (standard output) parses, and the workers' output
+	// is teed to the console and to the launcher's log folder.
+	args := append(launcher[1:], "--nnodes=1", "--nproc_per_node=2", "--master_addr=127.0.0.1", "--redirects=1", "--tee=1",
+		"--master_port="+strconv.Itoa(freePort(t)), "train.py", "--ckpt", ckpt, "--data", data,
+		"--steps", strconv.Itoa(steps), "--out", out)
+	text := run(t, launcher[0], args...)
+	t.Logf("torchrun, 2 processes:\n%s", text)
+	if !strings.Contains(text, "batch 8 = 2 x 4") {
+		t.Fatalf("train.py did not split the batch of 8 over 2 processes:\n%s", text)
+	}
+}
+
+// checkTorchFile checks the newest checkpoint train.py wrote into out from ckpt (step 3): it
+// is at step 5 or 8 with the data position moved on, `cifar10 eval` reads it, the worker's
+// upload check takes it as resumable, its weights and slots moved, and it resumes natively.
+func checkTorchFile(t *testing.T, bin, ckpt, out, data string) {
+	latest, err := checkpoint.Latest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := checkpoint.Load(ckpt, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := checkpoint.Load(latest.Path, before.Spec.Name)
+	if err != nil {
+		t.Fatalf("the native decoder refuses train.py's file: %v", err)
+	}
+	if after.Step <= before.Step || after.Run.Examples != after.Step*int64(batch) || after.Run.Seed != before.Run.Seed || after.Run.Batch != batch {
+		t.Fatalf("train.py's file is at step %d with seed %d, batch %d, %d examples; from step %d, seed %d, batch %d",
+			after.Step, after.Run.Seed, after.Run.Batch, after.Run.Examples, before.Step, before.Run.Seed, batch)
+	}
+	if *after.Optimizer != *before.Optimizer {
+		t.Fatalf("optimizer %+v became %+v", *before.Optimizer, *after.Optimizer)
+	}
+	mb, ma := mustModel(t, before), mustModel(t, after)
+	for i, p := range ma.Params() {
+		if slices.Equal(p.Data(), mb.Params()[i].Data()) {
+			t.Fatalf("%s did not change in 5 steps of train.py", p.Name)
+		}
+	}
+	correctCount(t, run(t, bin, "eval", "-ckpt", latest.Path, "-data", data)) // read, and counted over the test set
+	file, err := os.ReadFile(latest.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := worker.CheckUpload(file, protocol.UploadRequest{Name: filepath.Base(latest.Path), Preset: before.Spec.Name}, time.Now())
+	if err != nil {
+		t.Fatalf("the worker's upload check refuses train.py's file: %v", err)
+	}
+	if !info.Resumable || info.Step != after.Step {
+		t.Fatalf("the worker takes train.py's file as step %d, resumable %v; want step %d, resumable", info.Step, info.Resumable, after.Step)
+	}
+	run(t, bin, "train", "-resume", "-train-dir", out, "-data", data, "-steps", strconv.FormatInt(after.Step+2, 10),
+		"-threads", "2", "-eval=false")
+	if l, err := checkpoint.Latest(out); err != nil || l.Step != after.Step+2 {
+		t.Fatalf("cifar10 train -resume on train.py's file: latest %+v, %v; want step %d", l, err, after.Step+2)
+	}
+}
+
+func mustModel(t *testing.T, c *checkpoint.Checkpoint) *nn.Model {
+	t.Helper()
+	m, err := c.NewModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// prediction is one line of `cifar10 predict -json` and of evaluate.py --logits.
+type prediction struct {
+	Index  int       `json:"index"`
+	Label  int       `json:"label"`
+	Logits []float64 `json:"logits"`
+}
+
+func nativeLogits(t *testing.T, bin, ckpt, data string) []prediction {
+	out := run(t, bin, "predict", "-ckpt", ckpt, "-data", data, "-n", strconv.Itoa(logitImages), "-json")
+	return parseLogits(t, "cifar10 predict -json", strings.NewReader(out))
+}
+
+func readLogits(t *testing.T, path string) []prediction {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return parseLogits(t, path, f)
+}
+
+func parseLogits(t *testing.T, where string, r interface{ Read([]byte) (int, error) }) []prediction {
+	t.Helper()
+	var ps []prediction
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		var p prediction
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			t.Fatalf("%s: line %d: %v", where, len(ps)+1, err)
+		}
+		if p.Index != len(ps) {
+			t.Fatalf("%s: line %d is image %d", where, len(ps)+1, p.Index)
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+var correctLine = regexp.MustCompile(`(?m)^correct: (\d+) of (\d+)$`)
+
+// correctCount reads the "correct: N of M" line both evaluations print; M must be the test set.
+func correctCount(t *testing.T, out string) int {
+	t.Helper()
+	m := correctLine.FindStringSubmatch(out)
+	if m == nil || m[2] != strconv.Itoa(testRecords) {
+		t.Fatalf("no line \"correct: N of %d\" in:\n%s", testRecords, out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// writeData writes a synthetic CIFAR-10 set in the binary format and returns its folder.
+func writeData(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), cifar.DirName)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, s *cifar.Set) {
+		var b []byte
+		for i := range s.Len() {
+			b = append(append(b, s.Labels[i]), s.Image(i)...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, name := range cifar.TrainFiles {
+		write(name, cifartest.Random(trainPerFile, 18, uint64(i)))
+	}
+	write(cifar.TestFile, cifartest.Random(testRecords, 18, 100))
+	return dir
+}
+
+// buildCLI builds cmd/cifar10 into a temporary folder.
+func buildCLI(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "cifar10")
+	run(t, "go", "build", "-o", bin, "cifar10/cmd/cifar10")
+	return bin
+}
+
+// presetNames lists the presets of presets.json.
+func presetNames(t *testing.T) []string {
+	var specs map[string]json.RawMessage
+	b, err := os.ReadFile(PresetsFile)
+	if err == nil {
+		err = json.Unmarshal(b, &specs)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(specs))
+	for n := range specs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// pythonKinds are the layer kinds model.py has a class for.
+func pythonKinds(t *testing.T) map[string]bool {
+	var kinds []string
+	out := runPython(t, "-c", "import json, model; print(json.dumps(sorted(model.KINDS)))")
+	if err := json.Unmarshal([]byte(out), &kinds); err != nil {
+		t.Fatalf("model.KINDS: %v in %q", err, out)
+	}
+	m := map[string]bool{}
+	for _, k := range kinds {
+		m[k] = true
+	}
+	return m
+}
+
+// missingKinds lists the layer kinds of preset that model.py lacks.
+func missingKinds(t *testing.T, preset string, have map[string]bool) []string {
+	var specs map[string]struct {
+		Layers []struct {
+			Kind string `json:"kind"`
+		} `json:"layers"`
+	}
+	b, err := os.ReadFile(PresetsFile)
+	if err == nil {
+		err = json.Unmarshal(b, &specs)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, l := range specs[preset].Layers {
+		if !have[l.Kind] && !slices.Contains(missing, l.Kind) {
+			missing = append(missing, l.Kind)
+		}
+	}
+	return missing
+}
+
+var torchCheck = sync.OnceValue(func() error {
+	out, err := exec.Command(python, "-c", "import torch, numpy").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, firstLine(string(out)))
+	}
+	return nil
+})
+
+// requireTorch fails the test in one line when Debian's torch is not installed: `make test`
+// installs it (scripts/deps.sh), so a missing torch is a broken setup, never a pass.
+func requireTorch(t *testing.T) {
+	t.Helper()
+	if err := torchCheck(); err != nil {
+		t.Fatalf("interop/pytorch needs python3-torch and python3-numpy for %s (%v): run `make deps` (scripts/deps.sh test)", python, err)
+	}
+}
+
+func firstLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// freePort is a TCP port on 127.0.0.1 nobody listens on right now.
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// runPython runs python with args in this folder and returns its output; it must succeed.
+func runPython(t *testing.T, args ...string) string {
+	t.Helper()
+	return run(t, python, args...)
+}
+
+// tryPython is runPython that returns the error, and stdout and stderr together, instead of failing.
+func tryPython(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	stdout, stderr, err := command(python, args...)
+	return stdout + stderr, err
+}
+
+// run runs a program in this folder that must succeed and returns its standard output.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	stdout, stderr, err := command(name, args...)
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout, stderr)
+	}
+	return stdout
+}
+
+// command runs name with args in this folder, without writing Python bytecode into it, for at
+// most two minutes.
+func command(name string, args ...string) (stdout, stderr string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "OMP_NUM_THREADS=1")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
