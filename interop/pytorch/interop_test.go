@@ -150,10 +150,11 @@ func trainTorchrun(t *testing.T, ckpt, data, out string, steps int) {
 	if _, err := os.Stat(launcher[0]); err != nil {
 		launcher = []string{python, "-m", "torch.distributed.run"} // the same program
 	}
+	// --log_dir: the launcher's logs go to the test's folder, not a new one in /tmp.
 	// --redirects=1 --tee=1: torch 1.13's launcher under Python 3.11 (Debian 12) parses the
 	// default 0 of both as None and fails; 1 (standard output) parses, and the workers' output
 	// is teed to the console and to the launcher's log folder.
-	args := append(launcher[1:], "--nnodes=1", "--nproc_per_node=2", "--master_addr=127.0.0.1", "--redirects=1", "--tee=1", "--monitor_interval=0.5",
+	args := append(launcher[1:], "--nnodes=1", "--nproc_per_node=2", "--master_addr=127.0.0.1", "--redirects=1", "--tee=1", "--monitor_interval=0.5", "--log_dir="+t.TempDir(),
 		"--master_port="+strconv.Itoa(freePort(t)), "train.py", "--ckpt", ckpt, "--data", data,
 		"--steps", strconv.Itoa(steps), "--out", out, "--log-every", "1")
 	text := run(t, launcher[0], args...)
