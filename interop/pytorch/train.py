@@ -58,10 +58,12 @@ def main(argv=None):
         labels, pixels = data.load(a.data, "train")
     except (ValueError, OSError) as e:
         fail(e)
-    if not run.resumable():  # weights only: fine-tune from step 0 with the preset's optimizer
-        run = checkpoint.Run(optimizer=dict(net.spec["optimizer"]), step=0, seed=a.seed, batch=a.batch, examples=0)
+    if run.optimizer is None:  # weights only: a fresh optimizer of the preset's kind at step 0
+        run.optimizer, run.step = dict(net.spec["optimizer"]), 0
         slots = {k: [torch.zeros_like(p) for _ in checkpoint.SLOT_SUFFIXES[run.optimizer["kind"]]]
                  for k, p, _ in net.tf_params()}
+    if not run.resumable():  # no data position (another tool's file): the stream from its start
+        run.seed, run.batch, run.examples = a.seed, a.batch, 0
     if a.lr > 0:
         run.optimizer["lr"] = a.lr
     if a.steps <= run.step:
