@@ -365,10 +365,10 @@ func presetNames(t *testing.T) []string {
 
 var torchCheck = sync.OnceValue(func() error {
 	out, err := exec.Command(python, "-c", "import torch, numpy").CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%v: %s", err, firstLine(string(out)))
+	if err != nil && len(bytes.TrimSpace(out)) > 0 {
+		return fmt.Errorf("%v: %s", err, lastLine(string(out)))
 	}
-	return nil
+	return err
 })
 
 // requireTorch fails the test in one line when Debian's torch is not installed: `make test`
@@ -380,7 +380,8 @@ func requireTorch(t *testing.T) {
 	}
 }
 
-func firstLine(s string) string {
+// lastLine is the last line of a Python error, the one that says what went wrong.
+func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
