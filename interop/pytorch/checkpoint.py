@@ -240,6 +240,8 @@ def load(path, preset=None):
     if cfg is None and not ours:
         cfg = _foreign_optimizer(net, tensors)
     slots = {}
+    if cfg is not None and cfg.get("kind") not in SLOT_SUFFIXES:
+        raise CheckpointError(f"{path}: optimizer kind {cfg.get('kind')!r}, which interop/pytorch/optim.py has no class for yet")
     if cfg is not None:
         run.optimizer = cfg
         for key, param, layout in net.tf_params():

@@ -108,6 +108,16 @@ class Layers(unittest.TestCase):
             n = sum(p.numel() for _, p, _ in net.tf_params())
             self.assertEqual(n, sum(p.numel() for p in net.parameters()), name)
 
+    def test_a_kind_without_a_class_is_named(self):
+        fake = {"x": {"name": "x", "input": [24, 24, 3], "classes": 10, "optimizer": {},
+                      "layers": [{"kind": "gelu", "name": "act1"}]}}
+        orig, model.presets = model.presets, lambda: fake
+        try:
+            with self.assertRaisesRegex(model.UnsupportedKind, "preset x: layer act1 is of kind 'gelu', .*no class for yet"):
+                model.Net("x")
+        finally:
+            model.presets = orig
+
 
 class Format(unittest.TestCase):
     def roundtrip_file(self, folder):
