@@ -67,8 +67,11 @@ func TestPresetsUpToDate(t *testing.T) {
 // reference numbers, and the reader's strictness.
 func TestPythonUnit(t *testing.T) {
 	requireTorch(t)
-	out := runPython(t, "-m", "unittest", "-v", "test_interop")
-	for _, line := range strings.Split(out, "\n") {
+	stdout, stderr, err := command(python, "-m", "unittest", "-v", "test_interop")
+	if err != nil {
+		t.Fatalf("test_interop.py: %v\n%s%s", err, stdout, stderr)
+	}
+	for _, line := range strings.Split(stderr, "\n") { // unittest reports on stderr
 		if strings.Contains(line, "SKIP") {
 			t.Log(line) // the reference fixture is beside the repository; say so when it is not
 		}
