@@ -29,12 +29,19 @@ func NewOptimizer(cfg OptimizerConfig, params []*Param) (Optimizer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var base stepper
 	switch cfg.Kind {
 	case OptAdam:
-		return newAdam(cfg, params), nil
+		base = newAdam(cfg, params)
+	case OptNesterov:
+		base = newNesterov(cfg, params)
 	default:
-		return newMomentum(cfg, params), nil
+		base = newMomentum(cfg, params)
 	}
+	if cfg.Schedule == nil && cfg.Average == nil {
+		return base, nil
+	}
+	return newScheduled(base, cfg, params), nil
 }
 
 // Validate reports a hyperparameter outside its meaningful range, naming it.
@@ -60,10 +67,23 @@ func (c OptimizerConfig) Validate() error {
 		if !(c.Momentum >= 0) {
 			return bad("momentum", c.Momentum, ">= 0")
 		}
+	case OptNesterov:
+		if !(c.Momentum >= 0 && c.Momentum < 1) {
+			return bad("momentum", c.Momentum, "in [0, 1)")
+		}
+		if !(c.WeightDecay >= 0) || !isFinite(c.WeightDecay) {
+			return bad("weight_decay", c.WeightDecay, "a finite value >= 0")
+		}
+		if !(c.BiasLR >= 0) || !isFinite(c.BiasLR) {
+			return bad("bias_lr", c.BiasLR, "a finite value >= 0 (0 means 1)")
+		}
 	default:
-		return fmt.Errorf("nn: unknown optimizer kind %q (want %q or %q)", c.Kind, OptAdam, OptMomentum)
+		return fmt.Errorf("nn: unknown optimizer kind %q (want %q, %q or %q)", c.Kind, OptAdam, OptMomentum, OptNesterov)
 	}
-	return nil
+	if !isFinite(c.LR) {
+		return bad("lr", c.LR, "a finite value")
+	}
+	return c.validateRun()
 }
 
 // slotsFor allocates one zeroed slot per parameter, named "<param>/<suffix>": views of one slab

@@ -52,10 +52,13 @@ type Spec struct {
 const (
 	OptAdam     = "adam"     // tf.train.AdamOptimizer (TF1 form)
 	OptMomentum = "momentum" // tf.train.MomentumOptimizer (not Nesterov)
+	OptNesterov = "nesterov" // SGD with Nesterov momentum and decoupled weight decay (airbench)
 )
 
 // OptimizerConfig holds an optimizer's hyperparameters. Fields that do not apply to Kind are
 // ignored. Values are float64 for JSON; the update itself runs in float32 like TensorFlow.
+// A checkpoint stores it as JSON, so everything that decides an update (the schedule and the
+// run's length included) is here: resuming from the file continues the same updates.
 type OptimizerConfig struct {
 	Kind     string  `json:"kind"`
 	LR       float64 `json:"lr"`
@@ -63,6 +66,20 @@ type OptimizerConfig struct {
 	Beta2    float64 `json:"beta2,omitempty"`
 	Epsilon  float64 `json:"epsilon,omitempty"`
 	Momentum float64 `json:"momentum,omitempty"`
+	// WeightDecay is the Nesterov optimizer's decoupled decay: the decay term moves a weight by
+	// WeightDecay*w per step (times the schedule's factor, through the momentum), whatever the
+	// learning rate of its group. It adds to any L2 decay of the layers (LayerSpec.WeightDecay).
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	// BiasLR multiplies the Nesterov learning rate of the rank-1 parameters (biases, BatchNorm
+	// offsets and scales), not their decay; 0 means 1. airbench uses 64 for its BatchNorm biases.
+	BiasLR float64 `json:"bias_lr,omitempty"`
+	// Steps is the run's total number of updates, which Schedule and Average are defined by;
+	// the run sets it (training.New) and a checkpoint keeps it. 0 without them.
+	Steps int64 `json:"steps,omitempty"`
+	// Schedule, when set, multiplies LR by a factor that depends on the step (schedule.go).
+	Schedule *Schedule `json:"schedule,omitempty"`
+	// Average, when set, keeps a moving average of the weights, lookahead style (average.go).
+	Average *Average `json:"average,omitempty"`
 }
 
 // DefaultAdam is the tutorial's optimizer: Adam with TensorFlow's defaults and learning rate 1e-3.
