@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"cifar10/nn/cifar"
 )
 
 // LayerSpec declares one layer. Only the fields that matter for its Kind are used; the rest
@@ -46,6 +48,40 @@ type Spec struct {
 	Classes   int             `json:"classes"`
 	Layers    []LayerSpec     `json:"layers"`
 	Optimizer OptimizerConfig `json:"optimizer"`
+	// Recipe is how the preset trains and evaluates beyond its optimizer; the zero Recipe is
+	// the tutorial's (its batch and length given by the caller, no smoothing, its inputs).
+	Recipe Recipe `json:"recipe,omitzero"`
+}
+
+// Recipe holds the training choices of a preset besides the layers and the optimizer (whose
+// schedule and weight average live in OptimizerConfig, since a checkpoint must resume them).
+// Every field's zero value is the tutorial's behaviour.
+type Recipe struct {
+	// Batch is the preset's default batch size; 0 leaves it to the caller (128).
+	Batch int `json:"batch,omitempty"`
+	// Epochs is the preset's default length in passes over the training set; 0 leaves the
+	// number of steps to the caller (1,000).
+	Epochs float64 `json:"epochs,omitempty"`
+	// LabelSmoothing is eps of the cross-entropy's target (1-eps)*onehot + eps/classes.
+	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
+	// Input is how images are made from the records, for training and evaluation.
+	Input cifar.Prep `json:"input,omitempty"`
+	// TTA is the test-time augmentation the preset's evaluation reports beside the plain
+	// figure (TTANone: the plain figure alone).
+	TTA TTA `json:"tta,omitempty"`
+}
+
+// validate names a field out of range.
+func (r Recipe) validate(input [3]int) error {
+	switch {
+	case r.Batch < 0 || !(r.Epochs >= 0) || math.IsInf(r.Epochs, 0):
+		return fmt.Errorf("nn: recipe batch %d and epochs %g must not be negative", r.Batch, r.Epochs)
+	case !(r.LabelSmoothing >= 0 && r.LabelSmoothing <= 1):
+		return fmt.Errorf("nn: recipe label smoothing %g, want a value in [0, 1]", r.LabelSmoothing)
+	case r.TTA < TTANone || r.TTA > TTAFlipTranslate:
+		return fmt.Errorf("nn: recipe tta %d, want %d (none), %d (flip) or %d (flip and translate)", r.TTA, TTANone, TTAFlip, TTAFlipTranslate)
+	}
+	return r.Input.Check(input[0])
 }
 
 // Optimizer kinds.
@@ -178,6 +214,9 @@ func (l LayerSpec) outShape(in [3]int) ([3]int, error) {
 // so a spec read from a checkpoint or the UI can be rejected with a clear message.
 func (s Spec) Validate() error {
 	if _, err := s.shapes(); err != nil {
+		return err
+	}
+	if err := s.Recipe.validate(s.Input); err != nil {
 		return err
 	}
 	return s.Optimizer.Validate()

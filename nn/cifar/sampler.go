@@ -33,6 +33,7 @@ type Sampler struct {
 	set   *Set
 	seed  uint64
 	crop  int
+	prep  Prep  // how examples are augmented and normalized (Tutorial: distort)
 	epoch int64 // epoch whose permutation perm holds; -1 before the first Fill
 	perm  []int32
 	rng   rand.PCG
@@ -61,7 +62,7 @@ func (sp *Sampler) Fill(k0 int64, count int, images []float32, labels []uint8) {
 	for j := range count {
 		k := k0 + int64(j)
 		i := sp.Index(k)
-		sp.distort(images[j*n:(j+1)*n], sp.set.Image(i), k)
+		sp.augment(images[j*n:(j+1)*n], sp.set.Image(i), k)
 		labels[j] = sp.set.Labels[i]
 	}
 }
@@ -118,6 +119,15 @@ func drawDistortion(r *rand.PCG, crop int) distortion {
 	return d
 }
 
+// augment writes training example k, of image img, as the sampler's preprocessing makes it.
+func (sp *Sampler) augment(dst []float32, img []byte, k int64) {
+	if sp.prep == FlipTranslate {
+		sp.translate(dst, img, k, sp.Index(k))
+		return
+	}
+	sp.distort(dst, img, k)
+}
+
 // distort is distorted_inputs for one image: crop, flip, brightness, contrast, standardize.
 func (sp *Sampler) distort(dst []float32, img []byte, k int64) {
 	sp.rng.Seed(streamSeeds(sp.seed, tagAugment, uint64(k)))
@@ -132,6 +142,7 @@ func (sp *Sampler) distort(dst []float32, img []byte, k int64) {
 const (
 	tagPermutation = 1
 	tagAugment     = 2
+	tagFlip        = 3 // FlipTranslate's coin of an image (seeded by the image, not the example)
 )
 
 // streamSeeds turns (seed, tag, n) into the two PCG seed words. splitmix64 scrambles both, so
