@@ -210,7 +210,7 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 		return nil
 	}
 	for _, ts := range layout {
-		for _, suffix := range slotSuffixes[cfg.Kind] {
+		for _, suffix := range slotSuffixes(*cfg) {
 			if err := d.floats(ts.name+"/"+suffix, ts.shape, suffix == "Adam_1"); err != nil {
 				return fmt.Errorf("%s optimizer state: %w", cfg.Kind, err)
 			}
@@ -220,16 +220,21 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 	return nil
 }
 
-// inferOptimizer finds the optimizer whose first slot a foreign file holds, or nil.
+// inferOptimizer finds the optimizer whose first slot a foreign file holds, or nil: the
+// preset's own when its slots are there (Nesterov and momentum share TF's slot name), unless
+// it needs a run's length (a schedule or an average), which a foreign file does not give.
 func (d *decoder) inferOptimizer(layout []tensorShape) *nn.OptimizerConfig {
+	own := d.c.Spec.Optimizer
+	if own.Schedule == nil && own.Average == nil {
+		if _, ok := d.byName[layout[0].name+"/"+kindSlots[own.Kind][0]]; ok {
+			return &own
+		}
+	}
 	for _, kind := range []string{nn.OptAdam, nn.OptMomentum} {
-		if _, ok := d.byName[layout[0].name+"/"+slotSuffixes[kind][0]]; ok {
+		if _, ok := d.byName[layout[0].name+"/"+kindSlots[kind][0]]; ok {
 			cfg := nn.DefaultAdam()
 			if kind == nn.OptMomentum {
 				cfg = nn.DefaultMomentum()
-			}
-			if d.c.Spec.Optimizer.Kind == kind {
-				cfg = d.c.Spec.Optimizer
 			}
 			return &cfg
 		}

@@ -52,10 +52,21 @@ const (
 // TF checkpoint may hold them; they follow from global_step, so they are accepted and ignored.
 var tfAdamPowers = map[string]bool{"beta1_power": true, "beta2_power": true}
 
-// slotSuffixes names each optimizer's slots as TensorFlow does: "<param>/<suffix>".
-var slotSuffixes = map[string][]string{
+// kindSlots names each optimizer kind's slots as TensorFlow does: "<param>/<suffix>".
+var kindSlots = map[string][]string{
 	nn.OptAdam:     {"Adam", "Adam_1"},
 	nn.OptMomentum: {"Momentum"},
+	nn.OptNesterov: {"Momentum"},
+}
+
+// slotSuffixes lists the slots an optimizer configuration keeps per parameter: its kind's,
+// then the weights' moving average when it has one ("<param>/ExponentialMovingAverage").
+func slotSuffixes(cfg nn.OptimizerConfig) []string {
+	s := kindSlots[cfg.Kind]
+	if cfg.Average != nil {
+		s = append(s[:len(s):len(s)], nn.AverageSlot)
+	}
+	return s
 }
 
 // Run is the training state that lives outside the model and the optimizer: the data position
