@@ -71,8 +71,9 @@ type Recipe struct {
 	TTA TTA `json:"tta,omitempty"`
 }
 
-// validate names a field out of range.
-func (r Recipe) validate(input [3]int) error {
+// Validate names a field out of range for a model taking input-shaped examples (a checkpoint
+// that carries its recipe is checked with it).
+func (r Recipe) Validate(input [3]int) error {
 	switch {
 	case r.Batch < 0 || !(r.Epochs >= 0) || math.IsInf(r.Epochs, 0):
 		return fmt.Errorf("nn: recipe batch %d and epochs %g must not be negative", r.Batch, r.Epochs)
@@ -216,10 +217,14 @@ func (s Spec) Validate() error {
 	if _, err := s.shapes(); err != nil {
 		return err
 	}
-	if err := s.Recipe.validate(s.Input); err != nil {
+	if err := s.Recipe.Validate(s.Input); err != nil {
 		return err
 	}
-	return s.Optimizer.Validate()
+	o := s.Optimizer
+	if o.Steps == 0 {
+		o.Steps = 1 // a preset leaves the run's length, which a schedule needs, to the run
+	}
+	return o.Validate()
 }
 
 // shapes validates the layers and returns the output shape of every layer.

@@ -75,6 +75,12 @@ func decode(f *safetensors.File, want string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the file as preset %q: %w", name, err)
 	}
+	if h.recipe != nil {
+		if err := h.recipe.Validate(spec.Input); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", keyRecipe, err)
+		}
+		spec.Recipe = *h.recipe
+	}
 	d := &decoder{f: f, byName: byName, h: h, preset: name, used: map[string]bool{},
 		c: &Checkpoint{Format: h.format, Spec: spec, Run: h.run, values: map[string][]float32{}}}
 	if err := d.weights(layout); err != nil {

@@ -39,6 +39,7 @@ const (
 	keyFormat    = "format"    // FormatVersion
 	keyPreset    = "preset"    // nn preset name, e.g. "cifar10"
 	keyOptimizer = "optimizer" // JSON of nn.OptimizerConfig (absent: no optimizer state)
+	keyRecipe    = "recipe"    // JSON of nn.Recipe (absent: the preset's, the tutorial's zero one)
 	keyBatch     = "batch"     // decimal
 	keySeed      = "seed"      // decimal uint64
 	keyExamples  = "examples"  // decimal
@@ -90,7 +91,8 @@ type Checkpoint struct {
 	// Format is FormatVersion, or "" for a foreign file (for example weights exported from
 	// PyTorch or TensorFlow), whose metadata was ignored.
 	Format string
-	// Spec is the model preset the weights belong to.
+	// Spec is the model preset the weights belong to, with the recipe the file carries (the
+	// preset's own when it carries none).
 	Spec nn.Spec
 	// Optimizer holds the saved hyperparameters, or nil when the file has no optimizer state
 	// (a weights-only file: fine for eval, predict and fine-tuning, not for exact resuming).
