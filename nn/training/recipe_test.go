@@ -12,18 +12,18 @@ import (
 )
 
 // recipe is airbench's recipe pieces on any preset: 32x32 inputs with flip and translation,
-// label smoothing, Nesterov with decoupled decay and a bias group, the triangular schedule and
-// the lookahead average (which starts at step 2 of 6 and averages every 2 steps).
+// label smoothing, Nesterov with decoupled decay and a bias group, the triangular schedule
+// (peak at step 2 of 4) and the lookahead average (starts at step 2, averages every step).
 func recipe() (*nn.Recipe, *nn.OptimizerConfig) {
 	return &nn.Recipe{LabelSmoothing: 0.2, Input: cifar.FlipTranslate, TTA: nn.TTAFlipTranslate},
 		&nn.OptimizerConfig{Kind: nn.OptNesterov, LR: 0.01, Momentum: 0.85, WeightDecay: 5e-4, BiasLR: 4,
-			Schedule: &nn.Schedule{Start: 0.2, Peak: 0.23, End: 0.07},
-			Average:  &nn.Average{Start: 0.3, Every: 2, Decay: 0.95, Pow: 3}}
+			Schedule: &nn.Schedule{Start: 0.2, Peak: 0.5, End: 0.07},
+			Average:  &nn.Average{Start: 0.3, Every: 1, Decay: 0.95, Pow: 3}}
 }
 
 func recipeConfig(batch int, whole bool) Config {
 	r, o := recipe()
-	return Config{Preset: "cs231n", Seed: 8, Batch: batch, Steps: 6, WholeBatch: whole, Train: trainSet(), Threads: 2, Recipe: r, Optimizer: o}
+	return Config{Preset: "cs231n", Seed: 8, Batch: batch, Steps: 4, WholeBatch: whole, Train: trainSet(), Threads: 2, Recipe: r, Optimizer: o}
 }
 
 func finite(losses []float32) bool {
@@ -40,9 +40,9 @@ func TestRecipeResumeEqualsStraight(t *testing.T) {
 		whole bool
 		stop  int
 	}{
-		{"sharded/before average", 32, false, 1},
-		{"sharded/between averages", 32, false, 3},
-		{"whole/at average", 5, true, 4},
+		{"sharded/before average", 17, false, 1}, // two shards
+		{"sharded/at average", 17, false, 2},
+		{"whole/after average", 5, true, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := recipeConfig(c.batch, c.whole)
@@ -57,7 +57,7 @@ func TestRecipeResumeEqualsStraight(t *testing.T) {
 				t.Fatalf("losses %v", want)
 			}
 			other := cfg
-			other.Recipe, other.Optimizer, other.Steps = nil, nil, 6 // the checkpoint's own win
+			other.Recipe, other.Optimizer = nil, nil // the checkpoint's own win
 			resumed := fromFile(t, saved, other)
 			if got := resumed.Model().Spec().Recipe; got != *cfg.Recipe {
 				t.Errorf("resumed with recipe %+v, want the checkpoint's %+v", got, *cfg.Recipe)
@@ -75,7 +75,7 @@ func TestRecipeResumeEqualsStraight(t *testing.T) {
 // TestRecipeGroupEqualsAlone: two workers with the recipe on end every step with the loss and
 // the checkpoint of one run alone, and a group resumed from a checkpoint too.
 func TestRecipeGroupEqualsAlone(t *testing.T) {
-	cfg := recipeConfig(48, false) // three shards
+	cfg := recipeConfig(17, false) // two shards
 	alone := newRun(t, cfg)
 	want := steps(alone, int(cfg.Steps))
 	const workers = 2
@@ -111,11 +111,11 @@ func TestRecipeGroupEqualsAlone(t *testing.T) {
 		}
 	}
 	g := group(nil)
-	for s := range 3 {
+	for s := range 2 {
 		step(g, s)
 	}
 	resumed := group(encode(t, g[0]))
-	for s := 3; s < int(cfg.Steps); s++ {
+	for s := 2; s < int(cfg.Steps); s++ {
 		step(g, s)
 		step(resumed, s)
 	}
