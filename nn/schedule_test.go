@@ -218,3 +218,28 @@ func TestOptimizerConfigRefusesBadRecipe(t *testing.T) {
 		}
 	}
 }
+
+// TestAirbench pins the conversion of airbench94's hyperparameters: at batch 1,024 its
+// torch lr 11.5/7850.67 per summed example is 1.5 per batch mean, and the decay step
+// 0.0153*1024/7850.67 = 0.0019957.
+func TestAirbench(t *testing.T) {
+	for _, c := range []struct {
+		batch  int
+		lr, wd float64
+	}{
+		{1024, 1.5, 0.0019957},
+		{512, 0.75, 0.00099783},
+	} {
+		r, o := Airbench(c.batch)
+		if math.Abs(o.LR-c.lr) > 1e-12 || math.Abs(o.WeightDecay-c.wd) > 1e-7 || r.Batch != c.batch {
+			t.Errorf("batch %d: lr %v, wd %v, recipe batch %d; want %v, %v, %d", c.batch, o.LR, o.WeightDecay, r.Batch, c.lr, c.wd, c.batch)
+		}
+		o.Steps = 100
+		if err := o.Validate(); err != nil {
+			t.Errorf("batch %d: %v", c.batch, err)
+		}
+		if err := r.Validate([3]int{32, 32, 3}); err != nil {
+			t.Errorf("batch %d: %v", c.batch, err)
+		}
+	}
+}
