@@ -86,8 +86,8 @@ type session struct {
 	f        *trainFlags
 	run      *training.Run
 	test     *cifar.Set // the test set, for the evaluations
-	saved    int64  // step of the last checkpoint this run wrote, -1 for none
-	lastGood string // path of the newest checkpoint known good: the start or the last save
+	saved    int64      // step of the last checkpoint this run wrote, -1 for none
+	lastGood string     // path of the newest checkpoint known good: the start or the last save
 	stdout   io.Writer
 	stderr   io.Writer
 }
