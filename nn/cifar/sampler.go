@@ -16,7 +16,8 @@ const (
 // Sampler makes the training stream: example k (k = 0, 1, 2, ...; batch s of size B holds
 // examples s*B .. s*B+B-1) is image perm_e[k mod N] of epoch e = k / N, distorted as
 // cifar10_input.distorted_inputs did (random crop, left-right flip, brightness, contrast,
-// standardization) with a generator seeded from (seed, k) only.
+// standardization) with a generator seeded from (seed, k) only, or, for a sampler of
+// FlipTranslate (Prep.NewSampler), translated and flipped as that Prep says.
 //
 // The stream is a pure function of (set, seed, crop, k), so a checkpoint only needs the seed
 // and the number of examples consumed to resume exactly, and several workers can each fill a
