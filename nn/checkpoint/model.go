@@ -123,9 +123,12 @@ func (c *Checkpoint) NewModel() (*nn.Model, error) {
 
 // NewOptimizer returns the optimizer for m (built from this checkpoint) in the saved state:
 // saved hyperparameters, slots and step. For a weights-only file it returns a fresh optimizer
-// of the preset's default kind at step 0, which is what fine-tuning starts from.
+// of the preset's default kind at step 0, which is what fine-tuning starts from; without the
+// preset's schedule and weight average, which need a run's length the file does not give
+// (nn/training gives a fine-tuning run its own).
 func (c *Checkpoint) NewOptimizer(m *nn.Model) (nn.Optimizer, error) {
 	cfg := c.Spec.Optimizer
+	cfg.Schedule, cfg.Average, cfg.Steps = nil, nil, 0
 	if c.Optimizer != nil {
 		cfg = *c.Optimizer
 	}

@@ -55,3 +55,28 @@ func TestRecipeTravels(t *testing.T) {
 		wantError(t, err, c.want...)
 	}
 }
+
+// TestWeightsOnlyOptimizerWithoutSchedule: a weights-only file of a preset whose optimizer
+// has a schedule and an average still gives an optimizer (the page lists its learning rate),
+// the preset's kind without them.
+func TestWeightsOnlyOptimizerWithoutSchedule(t *testing.T) {
+	spec := mustPreset(t, "cs231n")
+	r, o := nn.Airbench(64)
+	spec.Recipe = r
+	m, err := nn.NewModel(spec, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := Decode(encode(t, m, nil, Run{}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck.Spec.Optimizer = o // as a preset with airbench's optimizer declares it
+	opt, err := ck.NewOptimizer(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := opt.Config(); got.Kind != nn.OptNesterov || got.Schedule != nil || got.Average != nil || got.LR != o.LR {
+		t.Errorf("weights-only optimizer %+v, want Nesterov at lr %v without schedule or average", got, o.LR)
+	}
+}
