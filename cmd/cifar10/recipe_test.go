@@ -65,7 +65,11 @@ func TestTrainRecipe(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "interrupted with 1 steps done") {
 		t.Fatalf("error %v, want an interruption after step 1", err)
 	}
-	train(t, data, "-train-dir", split, "-resume", "-eval=false", "-save-every", "100") // -steps from the schedule: 4
+	if _, _, err := runCmd(t, "train", "-data", data, "-train-dir", split, "-resume", "-recipe", "airbench", "-batch", "8"); err == nil || !strings.Contains(err.Error(), "-batch 8 differs") {
+		t.Errorf("resuming with another batch: %v", err)
+	}
+	// The same command line plus -resume continues it; -steps comes from the schedule: 4.
+	recipeTrain(t, data, split, "-resume", "-eval=false")
 	if got := steps(t, split); !slices.Equal(got, []int64{1, 4}) {
 		t.Fatalf("checkpoints %v after resuming without -steps, want [1 4]: the schedule's end", got)
 	}
@@ -80,7 +84,8 @@ func TestTrainRecipe(t *testing.T) {
 
 // TestRecipeFlagsRefused: bad recipe flags are one clear error.
 func TestRecipeFlagsRefused(t *testing.T) {
-	data := dataDir(t)
+	data, tutorial := dataDir(t), t.TempDir()
+	train(t, data, "-steps", "1", "-preset", "cs231n", "-train-dir", tutorial, "-eval=false")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -90,6 +95,7 @@ func TestRecipeFlagsRefused(t *testing.T) {
 		{[]string{"eval", "-ckpt", "x", "-tta", "-2"}, "-tta -2"},
 		{[]string{"train", "-eval-every", "-1"}, "-eval-every -1"},
 		{[]string{"train", "-recipe", "airbench", "-steps", "1"}, "not 24x24"}, // the tutorial's crops
+		{[]string{"train", "-recipe", "airbench", "-resume", "-train-dir", tutorial}, "not trained with -recipe airbench"},
 	} {
 		_, _, err := runCmd(t, append(c.args, "-data", data)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

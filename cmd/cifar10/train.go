@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"syscall"
 	"time"
 
@@ -221,6 +222,9 @@ func (s *session) restore(ck *checkpoint.Checkpoint) error {
 				return usageError{fmt.Errorf("train: -%s %v differs from the checkpoint's %v; drop -%s to resume the run exactly", c.flag, c.given, c.own, c.flag)}
 			}
 		}
+		if s.f.recipe != "" && !s.f.sameRecipe(ck) {
+			return usageError{fmt.Errorf("train: the checkpoint's run was not trained with -recipe %s; drop -recipe to resume it exactly", s.f.recipe)}
+		}
 	}
 	var steps int64
 	if ck.Optimizer != nil {
@@ -244,6 +248,16 @@ func (s *session) restore(ck *checkpoint.Checkpoint) error {
 		fmt.Fprintf(s.stderr, "the checkpoint holds weights only: fine-tuning them with a fresh %s optimizer from step 0\n", run.Optimizer().Config().Kind)
 	}
 	return nil
+}
+
+// sameRecipe reports whether ck's run trains with -recipe's recipe and optimizer (at its
+// learning rate and length, which -lr and -steps may have set), so repeating the command line
+// that started a run, plus -resume, continues it.
+func (f *trainFlags) sameRecipe(ck *checkpoint.Checkpoint) bool {
+	r, o := nn.Airbench(ck.Run.Batch)
+	saved := *ck.Optimizer
+	o.LR, o.Steps = saved.LR, saved.Steps
+	return r == ck.Spec.Recipe && reflect.DeepEqual(o, saved)
 }
 
 // checkTrainDir creates the checkpoint folder and refuses to start when it already holds
