@@ -19,12 +19,14 @@ type Optimizer interface {
 	// Apply performs one update of every parameter from its Grad.
 	Apply()
 	// Slots lists the optimizer's state tensors, named like TensorFlow's
-	// ("<param>/Adam", "<param>/Adam_1" or "<param>/Momentum"), in parameter order.
+	// ("<param>/Adam", "<param>/Adam_1" or "<param>/Momentum"), in parameter order, then
+	// with a weight average "<param>/ExponentialMovingAverage" for every parameter.
 	Slots() []*Param
 }
 
 // NewOptimizer returns the optimizer that cfg describes, bound to params (it keeps one set of
-// slots per parameter, zeroed).
+// slots per parameter, zeroed). With a schedule or an average it is the base optimizer driven
+// by them (schedule.go); without, the base optimizer itself, computing as it always did.
 func NewOptimizer(cfg OptimizerConfig, params []*Param) (Optimizer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
