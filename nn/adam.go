@@ -49,8 +49,11 @@ func (a *adam) SetSteps(t int64) {
 }
 
 // Apply performs one TF1 Adam update of every parameter with the current step's beta powers.
-func (a *adam) Apply() {
-	lr := float32(a.cfg.LR)
+func (a *adam) Apply() { a.step(1) }
+
+// step is Apply with the learning rate multiplied by factor (a schedule's).
+func (a *adam) step(factor float64) {
+	lr := float32(a.cfg.LR * factor)
 	alpha := lr * sqrt32(1-a.pow2) / (1 - a.pow1)
 	for i, p := range a.params {
 		adamUpdate(p.Data(), p.GradData(), a.m[i].Data(), a.v[i].Data(), alpha, 1-a.b1, 1-a.b2, a.eps)

@@ -30,36 +30,61 @@ func (e Evaluation) Precision() float64 {
 // given slices; an error from it stops the evaluation and is returned. progress, if not nil,
 // is called after every batch with the number of examples done.
 func (t *Trainer) Evaluate(total int, fill func(start int, images []float32, labels []uint8) error, progress func(done, total int)) (Evaluation, error) {
+	evs, err := t.EvaluateTTA(TTANone, total, fill, progress)
+	return evs[0], err
+}
+
+// EvaluateTTA is Evaluate with test-time augmentation: it returns one Evaluation per level
+// from TTANone to level (the plain figure first), all from the same passes, so the augmented
+// figure is always reported beside the plain one. A level costs 1, 2 or 6 forward passes.
+func (t *Trainer) EvaluateTTA(level TTA, total int, fill func(start int, images []float32, labels []uint8) error, progress func(done, total int)) ([]Evaluation, error) {
+	if level < TTANone || level > TTAFlipTranslate {
+		return nil, fmt.Errorf("nn: evaluation: unknown test-time augmentation level %d", level)
+	}
 	c := t.model.spec.Classes
-	ev := Evaluation{Confusion: make([][]int, c)}
-	for i := range ev.Confusion {
-		ev.Confusion[i] = make([]int, c)
+	evs := make([]Evaluation, level+1)
+	for l := range evs {
+		evs[l].Confusion = make([][]int, c)
+		for i := range evs[l].Confusion {
+			evs[l].Confusion[i] = make([]int, c)
+		}
 	}
 	size := t.model.InputSize()
 	images := make([]float32, t.batch*size)
 	labels := make([]uint8, t.batch)
+	v := newViews(level, t.model.spec.Input, t.batch, c)
 	for start := 0; start < total; start += t.batch {
 		n := min(t.batch, total-start)
 		if err := fill(start, images[:n*size], labels[:n]); err != nil {
-			return ev, fmt.Errorf("nn: evaluation at example %d: %w", start, err)
+			return evs, fmt.Errorf("nn: evaluation at example %d: %w", start, err)
 		}
-		logits := t.Logits(images[:n*size])
 		for i, lab := range labels[:n] {
 			if int(lab) >= c {
-				return ev, fmt.Errorf("nn: evaluation: label %d of example %d is not below the %d classes", lab, start+i, c)
+				return evs, fmt.Errorf("nn: evaluation: label %d of example %d is not below the %d classes", lab, start+i, c)
 			}
-			z := logits[i*c : (i+1)*c]
-			if inTop1(z, int(lab)) {
-				ev.Correct++
-			}
-			ev.Confusion[lab][Argmax(z)]++
 		}
-		ev.Total += n
+		v.run(t, images[:n*size], n, level)
+		for l := range evs {
+			evs[l].count(v.level[l], labels[:n])
+		}
 		if progress != nil {
-			progress(ev.Total, total)
+			progress(evs[0].Total, total)
 		}
 	}
-	return ev, nil
+	return evs, nil
+}
+
+// count adds the examples whose logits are rows of z and labels are labels.
+func (e *Evaluation) count(z []float32, labels []uint8) {
+	c := len(e.Confusion)
+	for i, lab := range labels {
+		row := z[i*c : (i+1)*c]
+		if inTop1(row, int(lab)) {
+			e.Correct++
+		}
+		e.Confusion[lab][Argmax(row)]++
+	}
+	e.Total += len(labels)
 }
 
 // Argmax returns the index of the first largest value (the predicted class of a logit row).

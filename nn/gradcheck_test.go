@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -197,18 +198,76 @@ func TestDenseGradients(t *testing.T) {
 
 func TestSoftmaxXentGradients(t *testing.T) {
 	const n, c, scale = 3, 4, 0.25
-	rng := rand.New(rand.NewPCG(5, 0))
-	z := randSlice(rng, n*c, 3)
-	labels := []uint8{2, 0, 3}
-	l := newSoftmaxXent(c, n)
-	got := l.forward(z, labels)
-	z64 := to64(z)
-	if want := xent64(z64, labels, c); math.Abs(got-want) > 1e-12*want {
-		t.Errorf("cross-entropy sum %.15g, want %.15g", got, want)
+	for _, eps := range []float64{0, 0.2, 1} {
+		rng := rand.New(rand.NewPCG(5, 0))
+		z := randSlice(rng, n*c, 3)
+		labels := []uint8{2, 0, 3}
+		l := newSoftmaxXent(c, n, eps)
+		got := l.forward(z, labels)
+		z64 := to64(z)
+		if want := smoothXent64(z64, labels, c, eps); math.Abs(got-want) > 1e-12*want {
+			t.Errorf("smoothing %v: cross-entropy sum %.15g, want %.15g", eps, got, want)
+		}
+		dz := make([]float32, len(z))
+		l.backward(dz, labels, scale)
+		fdCheck(t, fmt.Sprintf("dlogits (smoothing %v)", eps), z64, func() float64 { return scale * smoothXent64(z64, labels, c, eps) }, dz)
 	}
+}
+
+// smoothXent64 is -sum_j t_j log softmax(z)_j with t = (1-eps)*onehot + eps/C, written from the
+// definition (log-probabilities, then the weighted sum), unlike the engine's shifted form.
+func smoothXent64(z []float64, labels []uint8, classes int, eps float64) float64 {
+	total := 0.0
+	for e, lab := range labels {
+		row := z[e*classes : (e+1)*classes]
+		s := 0.0
+		for _, v := range row {
+			s += math.Exp(v)
+		}
+		for j, v := range row {
+			t := eps / float64(classes)
+			if j == int(lab) {
+				t += 1 - eps
+			}
+			total -= t * (v - math.Log(s))
+		}
+	}
+	return total
+}
+
+// TestSmoothingZeroKeepsBits: a spec without label smoothing computes the loss and gradient
+// of plain cross-entropy bit for bit (the tutorial's results do not change).
+func TestSmoothingZeroKeepsBits(t *testing.T) {
+	const n, c = 5, 10
+	rng := rand.New(rand.NewPCG(9, 0))
+	z := randSlice(rng, n*c, 4)
+	labels := []uint8{1, 9, 0, 4, 4}
+	l := newSoftmaxXent(c, n, 0)
+	got := l.forward(z, labels)
 	dz := make([]float32, len(z))
-	l.backward(dz, labels, scale)
-	fdCheck(t, "dlogits", z64, func() float64 { return scale * xent64(z64, labels, c) }, dz)
+	l.backward(dz, labels, 0.125)
+	want := 0.0
+	for i, lab := range labels {
+		row := z[i*c : (i+1)*c]
+		m := slices.Max(row)
+		sum := 0.0
+		for _, v := range row {
+			sum += math.Exp(float64(v) - float64(m))
+		}
+		want += math.Log(sum) - (float64(row[lab]) - float64(m))
+		for j := range row {
+			g := l.prob[i*c+j] * 0.125
+			if j == int(lab) {
+				g = (l.prob[i*c+j] - 1) * 0.125
+			}
+			if math.Float32bits(dz[i*c+j]) != math.Float32bits(g) {
+				t.Fatalf("dz[%d] = %v, plain cross-entropy gives %v", i*c+j, dz[i*c+j], g)
+			}
+		}
+	}
+	if got != want {
+		t.Errorf("loss %v, plain cross-entropy %v", got, want)
+	}
 }
 
 // tinySpec exercises every layer kind and the conv→pool ReLU hand-over on a small input.

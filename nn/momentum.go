@@ -21,8 +21,11 @@ func (o *momentum) SetSteps(t int64)           { o.t = t }
 func (o *momentum) Slots() []*Param            { return o.accum }
 
 // Apply performs one momentum update of every parameter.
-func (o *momentum) Apply() {
-	lr, mom := float32(o.cfg.LR), float32(o.cfg.Momentum)
+func (o *momentum) Apply() { o.step(1) }
+
+// step is Apply with the learning rate multiplied by factor (a schedule's).
+func (o *momentum) step(factor float64) {
+	lr, mom := float32(o.cfg.LR*factor), float32(o.cfg.Momentum)
 	for i, p := range o.params {
 		momentumUpdate(p.Data(), p.GradData(), o.accum[i].Data(), lr, mom)
 	}

@@ -19,22 +19,31 @@ type Optimizer interface {
 	// Apply performs one update of every parameter from its Grad.
 	Apply()
 	// Slots lists the optimizer's state tensors, named like TensorFlow's
-	// ("<param>/Adam", "<param>/Adam_1" or "<param>/Momentum"), in parameter order.
+	// ("<param>/Adam", "<param>/Adam_1" or "<param>/Momentum"), in parameter order, then
+	// with a weight average "<param>/ExponentialMovingAverage" for every parameter.
 	Slots() []*Param
 }
 
 // NewOptimizer returns the optimizer that cfg describes, bound to params (it keeps one set of
-// slots per parameter, zeroed).
+// slots per parameter, zeroed). With a schedule or an average it is the base optimizer driven
+// by them (schedule.go); without, the base optimizer itself, computing as it always did.
 func NewOptimizer(cfg OptimizerConfig, params []*Param) (Optimizer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var base stepper
 	switch cfg.Kind {
 	case OptAdam:
-		return newAdam(cfg, params), nil
+		base = newAdam(cfg, params)
+	case OptNesterov:
+		base = newNesterov(cfg, params)
 	default:
-		return newMomentum(cfg, params), nil
+		base = newMomentum(cfg, params)
 	}
+	if cfg.Schedule == nil && cfg.Average == nil {
+		return base, nil
+	}
+	return newScheduled(base, cfg, params), nil
 }
 
 // Validate reports a hyperparameter outside its meaningful range, naming it.
@@ -60,10 +69,23 @@ func (c OptimizerConfig) Validate() error {
 		if !(c.Momentum >= 0) {
 			return bad("momentum", c.Momentum, ">= 0")
 		}
+	case OptNesterov:
+		if !(c.Momentum >= 0 && c.Momentum < 1) {
+			return bad("momentum", c.Momentum, "in [0, 1)")
+		}
+		if !(c.WeightDecay >= 0) || !isFinite(c.WeightDecay) {
+			return bad("weight_decay", c.WeightDecay, "a finite value >= 0")
+		}
+		if !(c.BiasLR >= 0) || !isFinite(c.BiasLR) {
+			return bad("bias_lr", c.BiasLR, "a finite value >= 0 (0 means 1)")
+		}
 	default:
-		return fmt.Errorf("nn: unknown optimizer kind %q (want %q or %q)", c.Kind, OptAdam, OptMomentum)
+		return fmt.Errorf("nn: unknown optimizer kind %q (want %q, %q or %q)", c.Kind, OptAdam, OptMomentum, OptNesterov)
 	}
-	return nil
+	if !isFinite(c.LR) {
+		return bad("lr", c.LR, "a finite value")
+	}
+	return c.validateRun()
 }
 
 // slotsFor allocates one zeroed slot per parameter, named "<param>/<suffix>": views of one slab

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"cifar10/nn/cifar"
 )
 
 // LayerSpec declares one layer. Only the fields that matter for its Kind are used; the rest
@@ -46,16 +48,54 @@ type Spec struct {
 	Classes   int             `json:"classes"`
 	Layers    []LayerSpec     `json:"layers"`
 	Optimizer OptimizerConfig `json:"optimizer"`
+	// Recipe is how the preset trains and evaluates beyond its optimizer; the zero Recipe is
+	// the tutorial's (its batch and length given by the caller, no smoothing, its inputs).
+	Recipe Recipe `json:"recipe,omitzero"`
+}
+
+// Recipe holds the training choices of a preset besides the layers and the optimizer (whose
+// schedule and weight average live in OptimizerConfig, since a checkpoint must resume them).
+// Every field's zero value is the tutorial's behaviour.
+type Recipe struct {
+	// Batch is the preset's default batch size; 0 leaves it to the caller (128).
+	Batch int `json:"batch,omitempty"`
+	// Epochs is the preset's default length in passes over the training set; 0 leaves the
+	// number of steps to the caller (1,000).
+	Epochs float64 `json:"epochs,omitempty"`
+	// LabelSmoothing is eps of the cross-entropy's target (1-eps)*onehot + eps/classes.
+	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
+	// Input is how images are made from the records, for training and evaluation.
+	Input cifar.Prep `json:"input,omitempty"`
+	// TTA is the test-time augmentation the preset's evaluation reports beside the plain
+	// figure (TTANone: the plain figure alone).
+	TTA TTA `json:"tta,omitempty"`
+}
+
+// Validate names a field out of range for a model taking input-shaped examples (a checkpoint
+// that carries its recipe is checked with it).
+func (r Recipe) Validate(input [3]int) error {
+	switch {
+	case r.Batch < 0 || !(r.Epochs >= 0) || math.IsInf(r.Epochs, 0):
+		return fmt.Errorf("nn: recipe batch %d and epochs %g must not be negative", r.Batch, r.Epochs)
+	case !(r.LabelSmoothing >= 0 && r.LabelSmoothing <= 1):
+		return fmt.Errorf("nn: recipe label smoothing %g, want a value in [0, 1]", r.LabelSmoothing)
+	case r.TTA < TTANone || r.TTA > TTAFlipTranslate:
+		return fmt.Errorf("nn: recipe tta %d, want %d (none), %d (flip) or %d (flip and translate)", r.TTA, TTANone, TTAFlip, TTAFlipTranslate)
+	}
+	return r.Input.Check(input[0])
 }
 
 // Optimizer kinds.
 const (
 	OptAdam     = "adam"     // tf.train.AdamOptimizer (TF1 form)
 	OptMomentum = "momentum" // tf.train.MomentumOptimizer (not Nesterov)
+	OptNesterov = "nesterov" // SGD with Nesterov momentum and decoupled weight decay (airbench)
 )
 
 // OptimizerConfig holds an optimizer's hyperparameters. Fields that do not apply to Kind are
 // ignored. Values are float64 for JSON; the update itself runs in float32 like TensorFlow.
+// A checkpoint stores it as JSON, so everything that decides an update (the schedule and the
+// run's length included) is here: resuming from the file continues the same updates.
 type OptimizerConfig struct {
 	Kind     string  `json:"kind"`
 	LR       float64 `json:"lr"`
@@ -63,6 +103,20 @@ type OptimizerConfig struct {
 	Beta2    float64 `json:"beta2,omitempty"`
 	Epsilon  float64 `json:"epsilon,omitempty"`
 	Momentum float64 `json:"momentum,omitempty"`
+	// WeightDecay is the Nesterov optimizer's decoupled decay: the decay term moves a weight by
+	// WeightDecay*w per step (times the schedule's factor, through the momentum), whatever the
+	// learning rate of its group. It adds to any L2 decay of the layers (LayerSpec.WeightDecay).
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	// BiasLR multiplies the Nesterov learning rate of the rank-1 parameters (biases, BatchNorm
+	// offsets and scales), not their decay; 0 means 1. airbench uses 64 for its BatchNorm biases.
+	BiasLR float64 `json:"bias_lr,omitempty"`
+	// Steps is the run's total number of updates, which Schedule and Average are defined by;
+	// the run sets it (training.New) and a checkpoint keeps it. 0 without them.
+	Steps int64 `json:"steps,omitempty"`
+	// Schedule, when set, multiplies LR by a factor that depends on the step (schedule.go).
+	Schedule *Schedule `json:"schedule,omitempty"`
+	// Average, when set, keeps a moving average of the weights, lookahead style (average.go).
+	Average *Average `json:"average,omitempty"`
 }
 
 // DefaultAdam is the tutorial's optimizer: Adam with TensorFlow's defaults and learning rate 1e-3.
@@ -163,7 +217,14 @@ func (s Spec) Validate() error {
 	if _, err := s.shapes(); err != nil {
 		return err
 	}
-	return s.Optimizer.Validate()
+	if err := s.Recipe.Validate(s.Input); err != nil {
+		return err
+	}
+	o := s.Optimizer
+	if o.Steps == 0 {
+		o.Steps = 1 // a preset leaves the run's length, which a schedule needs, to the run
+	}
+	return o.Validate()
 }
 
 // shapes validates the layers and returns the output shape of every layer.

@@ -44,7 +44,7 @@ func NewTrainer(m *Model, opt Optimizer, batch, threads int) (*Trainer, error) {
 		t.grads = append(t.grads, make([]float32, size))
 		in = c.out
 	}
-	t.xent = newSoftmaxXent(m.spec.Classes, batch)
+	t.xent = newSoftmaxXent(m.spec.Classes, batch, m.spec.Recipe.LabelSmoothing)
 	return t, nil
 }
 

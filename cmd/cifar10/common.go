@@ -120,16 +120,50 @@ func olderHint(dir string, step int64) string {
 	return fmt.Sprintf(" (older ones in %s: %s; pass one with -ckpt to use it)", dir, strings.Join(older, ", "))
 }
 
-// evaluate runs tr over the whole test set: the tutorial's precision@1, counted exactly.
-func evaluate(tr *nn.Trainer, test *cifar.Set) (nn.Evaluation, error) {
-	crop := tr.Model().Spec().Input[0]
-	return tr.Evaluate(test.Len(), func(start int, images []float32, labels []uint8) error {
-		cifar.EvalBatch(test, start, len(labels), crop, images, labels)
-		return nil
-	}, nil)
+// recipeFlags choose the recipe and the test-time augmentation of a command.
+type recipeFlags struct {
+	recipe string // "" (the preset's) or nn.RecipeAirbench
+	tta    int    // -1: the recipe's
 }
 
-// printPrecision prints the line the tutorial ends with.
-func printPrecision(w io.Writer, ev nn.Evaluation) {
-	fmt.Fprintln(w, seedlog.Precision(ev.Precision()))
+// addTTAFlag registers -tta.
+func (f *recipeFlags) addTTAFlag(fs *flag.FlagSet) {
+	fs.IntVar(&f.tta, "tta", -1, "test-time augmentation of the final evaluation, reported beside the plain precision: 0 none, 1 flip, 2 flip and translate (default: the recipe's)")
+}
+
+// check refuses an unknown recipe or augmentation level.
+func (f *recipeFlags) check(cmd string) error {
+	switch {
+	case f.recipe != "" && f.recipe != nn.RecipeAirbench:
+		return fmt.Errorf("%s: -recipe %q is not a recipe (want %s, or none for the preset's)", cmd, f.recipe, nn.RecipeAirbench)
+	case f.tta < -1 || f.tta > int(nn.TTAFlipTranslate):
+		return fmt.Errorf("%s: -tta %d, want 0, 1 or 2", cmd, f.tta)
+	}
+	return nil
+}
+
+// recipeOf is the recipe a run trains with: -recipe's for batches of batch, else own.
+func (f *recipeFlags) recipeOf(own nn.Recipe, batch int) nn.Recipe {
+	if f.recipe == nn.RecipeAirbench {
+		r, _ := nn.Airbench(batch)
+		return r
+	}
+	return own
+}
+
+// level is the test-time augmentation to evaluate tr's model with: -tta, else its recipe's.
+func (f *recipeFlags) level(tr *nn.Trainer) nn.TTA {
+	if f.tta >= 0 {
+		return nn.TTA(f.tta)
+	}
+	return tr.Model().Spec().Recipe.TTA
+}
+
+// printPrecision prints the line the tutorial ends with, then one per level of test-time
+// augmentation evaluated.
+func printPrecision(w io.Writer, evs []nn.Evaluation) {
+	fmt.Fprintln(w, seedlog.Precision(evs[0].Precision()))
+	for l, ev := range evs[1:] {
+		fmt.Fprintln(w, seedlog.PrecisionWith(nn.TTA(l+1).String(), ev.Precision()))
+	}
 }

@@ -7,11 +7,13 @@ import (
 	"strings"
 
 	"cifar10/nn"
+	"cifar10/nn/training"
 )
 
 // evalFlags are the flags of eval and predict: which checkpoint and data.
 type evalFlags struct {
 	commonFlags
+	recipeFlags
 	ckpt string
 	set  map[string]bool
 }
@@ -46,9 +48,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	f := &evalFlags{}
 	fs := newFlagSet("eval", "-ckpt FILE|DIR [flags]", &f.commonFlags, "")
 	f.addCheckpointFlag(fs)
+	f.addTTAFlag(fs)
 	set, help, err := parseFlags(fs, args, stdout, &f.commonFlags)
 	if err != nil || help {
 		return err
+	}
+	if err := f.check("eval"); err != nil {
+		return usageError{err}
 	}
 	f.set = set
 	tr, err := f.restoreModel("eval", stderr)
@@ -60,12 +66,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ev, err := evaluate(tr, data.Test)
+	evs, err := training.Evaluate(tr, data.Test, 0, f.level(tr), nil)
 	if err != nil {
 		return err
 	}
-	printPrecision(stdout, ev)
-	printClasses(stdout, ev, data.ClassNames)
+	printPrecision(stdout, evs)
+	printClasses(stdout, evs[0], data.ClassNames)
 	return nil
 }
 

@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"syscall"
 	"time"
 
+	"cifar10/nn"
 	"cifar10/nn/checkpoint"
 	"cifar10/nn/cifar"
 	"cifar10/nn/training"
@@ -31,7 +33,10 @@ type trainFlags struct {
 	ckpt      string
 	eval      bool
 	exact     bool
-	set       map[string]bool // flags given explicitly
+	recipeFlags
+	evalEvery  int64
+	evalImages int
+	set        map[string]bool // flags given explicitly
 }
 
 func parseTrainFlags(args []string, stdout io.Writer) (*trainFlags, bool, error) {
@@ -47,6 +52,10 @@ func parseTrainFlags(args []string, stdout io.Writer) (*trainFlags, bool, error)
 	fs.StringVar(&f.ckpt, "ckpt", "", "continue (or fine-tune) from this checkpoint file")
 	fs.BoolVar(&f.eval, "eval", true, "evaluate on the test set at the end")
 	fs.BoolVar(&f.exact, "exact", false, "compute each batch in the browser's fixed shards (nn/shard), so a build without GOEXPERIMENT=simd ends with the same bits as the tab; about a third slower")
+	fs.StringVar(&f.recipe, "recipe", "", "train with this recipe instead of the preset's: "+nn.RecipeAirbench+" (Nesterov, triangular schedule, label smoothing, weight averaging, 32x32 flip + translate, test-time augmentation; presets with 32x32 inputs)")
+	fs.Int64Var(&f.evalEvery, "eval-every", 0, "log the precision on the first -eval-images test images every this many steps (default: once an epoch for a preset with a recipe, else never)")
+	fs.IntVar(&f.evalImages, "eval-images", 2000, "size of the test slice of -eval-every (0: the whole test set)")
+	f.addTTAFlag(fs)
 	set, help, err := parseFlags(fs, args, stdout, &f.commonFlags)
 	if err != nil || help {
 		return nil, help, err
@@ -61,6 +70,10 @@ func parseTrainFlags(args []string, stdout io.Writer) (*trainFlags, bool, error)
 		err = errors.New("train: -resume needs -train-dir, the folder to resume from")
 	case f.resume && f.ckpt != "":
 		err = errors.New("train: give -resume (newest in -train-dir) or -ckpt FILE, not both")
+	case f.evalEvery < 0 || f.evalImages < 0:
+		err = fmt.Errorf("train: -eval-every %d and -eval-images %d must not be negative", f.evalEvery, f.evalImages)
+	default:
+		err = f.recipeFlags.check("train")
 	}
 	if err != nil {
 		return nil, false, usageError{err}
@@ -73,8 +86,9 @@ func parseTrainFlags(args []string, stdout io.Writer) (*trainFlags, bool, error)
 type session struct {
 	f        *trainFlags
 	run      *training.Run
-	saved    int64  // step of the last checkpoint this run wrote, -1 for none
-	lastGood string // path of the newest checkpoint known good: the start or the last save
+	test     *cifar.Set // the test set, for the evaluations
+	saved    int64      // step of the last checkpoint this run wrote, -1 for none
+	lastGood string     // path of the newest checkpoint known good: the start or the last save
 	stdout   io.Writer
 	stderr   io.Writer
 }
@@ -97,6 +111,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	s.run.SetTrain(data.Train)
+	s.test = data.Test
 	if err := s.loop(); err != nil {
 		return err
 	}
@@ -117,6 +132,11 @@ func startSession(f *trainFlags, stdout, stderr io.Writer) (*session, error) {
 		return nil, err
 	}
 	if ck == nil {
+		spec, err := nn.Preset(f.preset)
+		if err != nil {
+			return nil, err
+		}
+		f.defaults(f.recipeOf(spec.Recipe, f.batch), 0)
 		s.run, err = training.New(s.config())
 		return s, err
 	}
@@ -134,11 +154,34 @@ func (s *session) config() training.Config {
 	cfg := training.Config{
 		Preset: s.f.preset, Seed: s.f.seed, Batch: s.f.batch, Steps: s.f.steps,
 		SaveEvery: s.f.saveEvery, Keep: s.f.keep, Threads: s.f.threads, WholeBatch: !s.f.exact,
+		EvalEvery: s.f.evalEvery, EvalImages: s.f.evalImages,
 	}
 	if s.f.set["lr"] {
 		cfg.LR = s.f.lr
 	}
+	if s.f.recipe == nn.RecipeAirbench {
+		r, o := nn.Airbench(s.f.batch)
+		cfg.Recipe, cfg.Optimizer = &r, &o
+	}
 	return cfg
+}
+
+// defaults fills in what the flags left to the recipe: its batch, its length in epochs (or,
+// resuming, the length steps of the run's schedule) and a precision log once an epoch.
+func (f *trainFlags) defaults(r nn.Recipe, steps int64) {
+	if !f.set["batch"] && r.Batch > 0 {
+		f.batch = r.Batch
+	}
+	switch {
+	case f.set["steps"]:
+	case steps > 0:
+		f.steps = steps
+	case r.Epochs > 0:
+		f.steps = int64(math.Ceil(r.Epochs * cifar.TrainImages / float64(f.batch)))
+	}
+	if !f.set["eval-every"] && r != (nn.Recipe{}) {
+		f.evalEvery = int64(math.Ceil(cifar.TrainImages / float64(f.batch)))
+	}
 }
 
 // startCheckpoint returns the checkpoint to start from, or nil to start fresh.
@@ -179,7 +222,23 @@ func (s *session) restore(ck *checkpoint.Checkpoint) error {
 				return usageError{fmt.Errorf("train: -%s %v differs from the checkpoint's %v; drop -%s to resume the run exactly", c.flag, c.given, c.own, c.flag)}
 			}
 		}
+		if s.f.recipe != "" && !s.f.sameRecipe(ck) {
+			return usageError{fmt.Errorf("train: the checkpoint's run was not trained with -recipe %s; drop -recipe to resume it exactly", s.f.recipe)}
+		}
 	}
+	var steps int64
+	if ck.Optimizer != nil {
+		steps = ck.Optimizer.Steps
+	}
+	batch := s.f.batch
+	if ck.Resumable() {
+		batch = ck.Run.Batch
+	}
+	recipe := ck.Spec.Recipe
+	if ck.Optimizer == nil {
+		recipe = s.f.recipeOf(recipe, batch)
+	}
+	s.f.defaults(recipe, steps)
 	run, err := training.FromCheckpoint(ck, s.config())
 	if err != nil {
 		return err
@@ -189,6 +248,16 @@ func (s *session) restore(ck *checkpoint.Checkpoint) error {
 		fmt.Fprintf(s.stderr, "the checkpoint holds weights only: fine-tuning them with a fresh %s optimizer from step 0\n", run.Optimizer().Config().Kind)
 	}
 	return nil
+}
+
+// sameRecipe reports whether ck's run trains with -recipe's recipe and optimizer (at its
+// learning rate and length, which -lr and -steps may have set), so repeating the command line
+// that started a run, plus -resume, continues it.
+func (f *trainFlags) sameRecipe(ck *checkpoint.Checkpoint) bool {
+	r, o := nn.Airbench(ck.Run.Batch)
+	saved := *ck.Optimizer
+	o.LR, o.Steps = saved.LR, saved.Steps
+	return r == ck.Spec.Recipe && reflect.DeepEqual(o, saved)
 }
 
 // checkTrainDir creates the checkpoint folder and refuses to start when it already holds
@@ -239,6 +308,11 @@ func (s *session) loop() error {
 		}
 		if r.LogDue() {
 			fmt.Fprintln(s.stdout, seedlog.Line(step, loss, float64(r.Config().Batch)/duration, duration))
+		}
+		if r.EvalDue() {
+			if err := s.logPrecision(); err != nil {
+				return err
+			}
 		}
 		if r.CheckpointDue() {
 			if err := s.save(nil); err != nil {
@@ -303,17 +377,30 @@ func (s *session) save(precision *float64) error {
 	return nil
 }
 
-// evaluate prints the test precision and records it in the final checkpoint written by this
-// run (rewritten atomically with the same tensors).
+// evaluate prints the test precision (and with test-time augmentation, when the recipe or
+// -tta asks for it) and records the plain one in the final checkpoint written by this run
+// (rewritten atomically with the same tensors).
 func (s *session) evaluate(test *cifar.Set) error {
-	ev, err := evaluate(s.run.Trainer(), test)
+	tr := s.run.Trainer()
+	evs, err := training.Evaluate(tr, test, 0, s.f.level(tr), nil)
 	if err != nil {
 		return err
 	}
-	printPrecision(s.stdout, ev)
+	printPrecision(s.stdout, evs)
 	if s.saved >= 0 && s.saved == s.run.StepsDone() {
-		return s.save(ptr(ev.Precision()))
+		return s.save(ptr(evs[0].Precision()))
 	}
+	return nil
+}
+
+// logPrecision prints the precision on the run's fixed slice of the test set (plain: it is a
+// progress figure).
+func (s *session) logPrecision() error {
+	evs, err := training.Evaluate(s.run.Trainer(), s.test, s.f.evalImages, nn.TTANone, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(s.stdout, seedlog.SlicePrecision(s.run.StepsDone(), evs[0].Total, evs[0].Precision()))
 	return nil
 }
 

@@ -75,6 +75,12 @@ func decode(f *safetensors.File, want string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the file as preset %q: %w", name, err)
 	}
+	if h.recipe != nil {
+		if err := h.recipe.Validate(spec.Input); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", keyRecipe, err)
+		}
+		spec.Recipe = *h.recipe
+	}
 	d := &decoder{f: f, byName: byName, h: h, preset: name, used: map[string]bool{},
 		c: &Checkpoint{Format: h.format, Spec: spec, Run: h.run, values: map[string][]float32{}}}
 	if err := d.weights(layout); err != nil {
@@ -210,7 +216,7 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 		return nil
 	}
 	for _, ts := range layout {
-		for _, suffix := range slotSuffixes[cfg.Kind] {
+		for _, suffix := range slotSuffixes(*cfg) {
 			if err := d.floats(ts.name+"/"+suffix, ts.shape, suffix == "Adam_1"); err != nil {
 				return fmt.Errorf("%s optimizer state: %w", cfg.Kind, err)
 			}
@@ -220,16 +226,21 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 	return nil
 }
 
-// inferOptimizer finds the optimizer whose first slot a foreign file holds, or nil.
+// inferOptimizer finds the optimizer whose first slot a foreign file holds, or nil: the
+// preset's own when its slots are there (Nesterov and momentum share TF's slot name), unless
+// it needs a run's length (a schedule or an average), which a foreign file does not give.
 func (d *decoder) inferOptimizer(layout []tensorShape) *nn.OptimizerConfig {
+	own := d.c.Spec.Optimizer
+	if own.Schedule == nil && own.Average == nil {
+		if _, ok := d.byName[layout[0].name+"/"+kindSlots[own.Kind][0]]; ok {
+			return &own
+		}
+	}
 	for _, kind := range []string{nn.OptAdam, nn.OptMomentum} {
-		if _, ok := d.byName[layout[0].name+"/"+slotSuffixes[kind][0]]; ok {
+		if _, ok := d.byName[layout[0].name+"/"+kindSlots[kind][0]]; ok {
 			cfg := nn.DefaultAdam()
 			if kind == nn.OptMomentum {
 				cfg = nn.DefaultMomentum()
-			}
-			if d.c.Spec.Optimizer.Kind == kind {
-				cfg = d.c.Spec.Optimizer
 			}
 			return &cfg
 		}

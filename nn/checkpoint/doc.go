@@ -13,11 +13,14 @@
 //
 //	conv1/weights ... softmax_linear/biases   F32, conv weights HWIO, dense weights [in,out]
 //	<param>/Adam, <param>/Adam_1              Adam slots (m and v), or
-//	<param>/Momentum                          the momentum accumulator
+//	<param>/Momentum                          the momentum accumulator (momentum, Nesterov)
+//	<param>/ExponentialMovingAverage          the weights' moving average, when the optimizer
+//	                                          configuration has one (nn.Average)
 //	global_step                               I64 scalar: updates applied
 //	data/seed, data/batch, data/examples      I64 scalars: the data position
 //
-// and the metadata format ("cifar10-go/1"), preset, optimizer (JSON of nn.OptimizerConfig),
+// and the metadata format ("cifar10-go/1"), preset, optimizer (JSON of nn.OptimizerConfig, with
+// the learning-rate schedule, the average and the run's length they are defined by),
 // step, seed, batch, examples, time (RFC 3339), and loss and precision when known. The sampler
 // is stateless, so seed, batch and examples consumed restore the data order, augmentation and
 // sampling exactly: training resumed from a checkpoint is bit for bit the uninterrupted run.

@@ -13,7 +13,9 @@ import (
 
 // Encode writes a checkpoint as safetensors bytes (no file system involved, so the browser
 // worker uses it too). The file holds m's parameters under their TensorFlow names and the
-// metadata format and preset. With an optimizer it also holds the slots, the global step, the
+// metadata format and preset, and the model's recipe (how its inputs are made and its loss
+// smoothed, which evaluation and resuming need) unless both it and the preset's are the
+// tutorial's zero recipe, so the tutorial's files stay as they were. With an optimizer it also holds the slots, the global step, the
 // data position of run (whose Batch must then be positive) and the optimizer's hyperparameters,
 // which is everything an exact resume needs. With opt nil it is a weights-only export.
 // run's Time, Loss and Precision are written when set. Encode refuses NaN or infinite values
@@ -27,10 +29,18 @@ func Encode(m *nn.Model, opt nn.Optimizer, run Run) ([]byte, error) {
 // that saves again and again into one buffer.
 func AppendEncode(dst []byte, m *nn.Model, opt nn.Optimizer, run Run) ([]byte, error) {
 	spec := m.Spec()
-	if _, err := nn.Preset(spec.Name); err != nil {
+	preset, err := nn.Preset(spec.Name)
+	if err != nil {
 		return nil, fmt.Errorf("checkpoint: cannot save model %q: only preset models can be saved (%v)", spec.Name, err)
 	}
 	meta := map[string]string{keyFormat: FormatVersion, keyPreset: spec.Name}
+	if spec.Recipe != (nn.Recipe{}) || preset.Recipe != (nn.Recipe{}) {
+		recipe, err := json.Marshal(spec.Recipe)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint: cannot save the recipe: %w", err)
+		}
+		meta[keyRecipe] = string(recipe)
+	}
 	tensors, err := floatTensors(m.Params())
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ type header struct {
 	format    string
 	preset    string
 	optimizer *nn.OptimizerConfig
+	recipe    *nn.Recipe        // nil: the file does not say (the tutorial's zero recipe)
 	numbers   map[string]string // step, seed, batch, examples as written, checked against tensors
 	run       Run               // Time, Loss and Precision
 }
@@ -48,6 +49,12 @@ func readHeader(meta map[string]string) (header, error) {
 			return header{}, err
 		}
 	}
+	if s, ok := meta[keyRecipe]; ok {
+		h.recipe = new(nn.Recipe)
+		if err := strictJSON(s, h.recipe); err != nil {
+			return header{}, fmt.Errorf("metadata %s %q is not a recipe: %v", keyRecipe, s, err)
+		}
+	}
 	if h.run, err = parseMeasurements(meta); err != nil {
 		return header{}, err
 	}
@@ -58,12 +65,7 @@ func readHeader(meta map[string]string) (header, error) {
 // only, whose values pass nn's validation.
 func parseOptimizer(s string) (*nn.OptimizerConfig, error) {
 	var cfg nn.OptimizerConfig
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&cfg)
-	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
-		err = fmt.Errorf("text follows the JSON object")
-	}
+	err := strictJSON(s, &cfg)
 	if err == nil {
 		err = cfg.Validate()
 	}
@@ -71,6 +73,17 @@ func parseOptimizer(s string) (*nn.OptimizerConfig, error) {
 		return nil, fmt.Errorf("metadata %s %q is not a valid optimizer configuration: %v", keyOptimizer, s, err)
 	}
 	return &cfg, nil
+}
+
+// strictJSON decodes s into v: one JSON object with known fields only.
+func strictJSON(s string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = fmt.Errorf("text follows the JSON object")
+	}
+	return err
 }
 
 // parseMeasurements reads time, loss and precision when present.

@@ -39,6 +39,7 @@ const (
 	keyFormat    = "format"    // FormatVersion
 	keyPreset    = "preset"    // nn preset name, e.g. "cifar10"
 	keyOptimizer = "optimizer" // JSON of nn.OptimizerConfig (absent: no optimizer state)
+	keyRecipe    = "recipe"    // JSON of nn.Recipe (absent: the preset's, the tutorial's zero one)
 	keyBatch     = "batch"     // decimal
 	keySeed      = "seed"      // decimal uint64
 	keyExamples  = "examples"  // decimal
@@ -52,10 +53,21 @@ const (
 // TF checkpoint may hold them; they follow from global_step, so they are accepted and ignored.
 var tfAdamPowers = map[string]bool{"beta1_power": true, "beta2_power": true}
 
-// slotSuffixes names each optimizer's slots as TensorFlow does: "<param>/<suffix>".
-var slotSuffixes = map[string][]string{
+// kindSlots names each optimizer kind's slots as TensorFlow does: "<param>/<suffix>".
+var kindSlots = map[string][]string{
 	nn.OptAdam:     {"Adam", "Adam_1"},
 	nn.OptMomentum: {"Momentum"},
+	nn.OptNesterov: {"Momentum"},
+}
+
+// slotSuffixes lists the slots an optimizer configuration keeps per parameter: its kind's,
+// then the weights' moving average when it has one ("<param>/ExponentialMovingAverage").
+func slotSuffixes(cfg nn.OptimizerConfig) []string {
+	s := kindSlots[cfg.Kind]
+	if cfg.Average != nil {
+		s = append(s[:len(s):len(s)], nn.AverageSlot)
+	}
+	return s
 }
 
 // Run is the training state that lives outside the model and the optimizer: the data position
@@ -79,7 +91,8 @@ type Checkpoint struct {
 	// Format is FormatVersion, or "" for a foreign file (for example weights exported from
 	// PyTorch or TensorFlow), whose metadata was ignored.
 	Format string
-	// Spec is the model preset the weights belong to.
+	// Spec is the model preset the weights belong to, with the recipe the file carries (the
+	// preset's own when it carries none).
 	Spec nn.Spec
 	// Optimizer holds the saved hyperparameters, or nil when the file has no optimizer state
 	// (a weights-only file: fine for eval, predict and fine-tuning, not for exact resuming).
@@ -110,9 +123,12 @@ func (c *Checkpoint) NewModel() (*nn.Model, error) {
 
 // NewOptimizer returns the optimizer for m (built from this checkpoint) in the saved state:
 // saved hyperparameters, slots and step. For a weights-only file it returns a fresh optimizer
-// of the preset's default kind at step 0, which is what fine-tuning starts from.
+// of the preset's default kind at step 0, which is what fine-tuning starts from; without the
+// preset's schedule and weight average, which need a run's length the file does not give
+// (nn/training gives a fine-tuning run its own).
 func (c *Checkpoint) NewOptimizer(m *nn.Model) (nn.Optimizer, error) {
 	cfg := c.Spec.Optimizer
+	cfg.Schedule, cfg.Average, cfg.Steps = nil, nil, 0
 	if c.Optimizer != nil {
 		cfg = *c.Optimizer
 	}

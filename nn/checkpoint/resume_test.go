@@ -8,6 +8,7 @@ import (
 
 	"cifar10/nn"
 	"cifar10/nn/cifar"
+	"cifar10/nn/safetensors"
 )
 
 // session is one training run as a trainer drives it: model, optimizer, trainer, sampler and
@@ -132,4 +133,91 @@ func TestRestoreChecks(t *testing.T) {
 	if !strings.Contains(ck.Spec.Name, "cs231n") {
 		t.Error(ck.Spec.Name)
 	}
+}
+
+// recipeOptimizer is airbench's optimizer for a run of steps updates: Nesterov with decoupled
+// decay and a bias group, the triangular schedule and the lookahead average.
+func recipeOptimizer(steps int64) nn.OptimizerConfig {
+	return nn.OptimizerConfig{Kind: nn.OptNesterov, LR: 0.005, Momentum: 0.85, WeightDecay: 5e-4, BiasLR: 2,
+		Steps: steps, Schedule: &nn.Schedule{Start: 0.2, Peak: 0.23, End: 0.07},
+		Average: &nn.Average{Start: 0.3, Every: 3, Decay: 0.95, Pow: 3}}
+}
+
+// TestResumeRecipeExact: with the schedule and the average on, a run stopped and resumed
+// from its checkpoint (between two averages, after the average started, and just before the
+// end) equals the straight run bit for bit, and the file holds the averages under TF's name.
+func TestResumeRecipeExact(t *testing.T) {
+	set := synthSet(25, 2)
+	const steps = 16
+	for _, stop := range []int{4, 10, steps - 1} {
+		t.Run("", func(t *testing.T) {
+			spec, err := nn.Preset("cs231n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := nn.NewModel(spec, 21)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt, err := nn.NewOptimizer(recipeOptimizer(steps), m.Params())
+			if err != nil {
+				t.Fatal(err)
+			}
+			straight := newSession(t, m, opt, set, 21, 3, 0)
+			straight.steps(stop)
+			data := encode(t, m, opt, straight.run())
+			want := straight.steps(steps - stop)
+
+			f := parse(t, data)
+			if !slices.ContainsFunc(f.Tensors, func(t safetensors.Tensor) bool { return t.Name == "conv1/weights/"+nn.AverageSlot }) {
+				t.Fatalf("the file has no conv1/weights/%s", nn.AverageSlot)
+			}
+			ck, err := Decode(data, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ck.Optimizer == nil || *ck.Optimizer.Schedule != *recipeOptimizer(steps).Schedule || ck.Optimizer.Steps != steps {
+				t.Fatalf("decoded optimizer %+v, want the saved schedule and steps", ck.Optimizer)
+			}
+			m2, err := ck.NewModel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt2, err := ck.NewOptimizer(m2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := newSession(t, m2, opt2, set, ck.Run.Seed, ck.Run.Batch, ck.Run.Examples).steps(steps - stop)
+			if !sameBits(got, want) || slices.ContainsFunc(want, func(l float32) bool { return l-l != 0 }) {
+				t.Errorf("losses after resuming at %d: %v, straight %v (finite and equal wanted)", stop, got, want)
+			}
+			sameParams(t, "parameters", m2.Params(), m.Params())
+			sameParams(t, "slots", opt2.Slots(), opt.Slots())
+		})
+	}
+}
+
+// TestDecodeRefusesMissingAverage: an optimizer with an average needs every parameter's.
+func TestDecodeRefusesMissingAverage(t *testing.T) {
+	m, err := nn.NewModel(mustPreset(t, "cs231n"), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := nn.NewOptimizer(recipeOptimizer(10), m.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := parse(t, encode(t, m, opt, Run{Batch: 2}))
+	f.Tensors = slices.DeleteFunc(f.Tensors, func(t safetensors.Tensor) bool { return t.Name == "conv2/biases/"+nn.AverageSlot })
+	_, err = DecodeFile(f, "")
+	wantError(t, err, "conv2/biases/"+nn.AverageSlot, "missing")
+}
+
+func mustPreset(t *testing.T, name string) nn.Spec {
+	t.Helper()
+	s, err := nn.Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -27,6 +27,9 @@ const (
 	NumClasses = 10
 	// DirName is the folder the official archive unpacks to; Load looks inside it.
 	DirName = "cifar-10-batches-bin"
+	// TrainImages is the number of images of the full training set (five files of 10,000):
+	// an epoch, for a preset whose length is given in epochs.
+	TrainImages = 50000
 	// TestFile holds the 10,000 evaluation images.
 	TestFile = "test_batch.bin"
 	// MetaFile names the classes, one per line, line i for label i.

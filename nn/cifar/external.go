@@ -14,7 +14,7 @@ import (
 func (sp *Sampler) Example(dst []float32, img []byte, k int64) {
 	n := imageFloats(sp.crop)
 	checkImage(dst, img, n)
-	sp.distort(dst[:n], img, k)
+	sp.augment(dst[:n], img, k)
 }
 
 // Check validates size bytes of records read from r exactly as Parse would (same errors) and

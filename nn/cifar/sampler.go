@@ -16,7 +16,8 @@ const (
 // Sampler makes the training stream: example k (k = 0, 1, 2, ...; batch s of size B holds
 // examples s*B .. s*B+B-1) is image perm_e[k mod N] of epoch e = k / N, distorted as
 // cifar10_input.distorted_inputs did (random crop, left-right flip, brightness, contrast,
-// standardization) with a generator seeded from (seed, k) only.
+// standardization) with a generator seeded from (seed, k) only, or, for a sampler of
+// FlipTranslate (Prep.NewSampler), translated and flipped as that Prep says.
 //
 // The stream is a pure function of (set, seed, crop, k), so a checkpoint only needs the seed
 // and the number of examples consumed to resume exactly, and several workers can each fill a
@@ -33,6 +34,7 @@ type Sampler struct {
 	set   *Set
 	seed  uint64
 	crop  int
+	prep  Prep  // how examples are augmented and normalized (Tutorial: distort)
 	epoch int64 // epoch whose permutation perm holds; -1 before the first Fill
 	perm  []int32
 	rng   rand.PCG
@@ -61,7 +63,7 @@ func (sp *Sampler) Fill(k0 int64, count int, images []float32, labels []uint8) {
 	for j := range count {
 		k := k0 + int64(j)
 		i := sp.Index(k)
-		sp.distort(images[j*n:(j+1)*n], sp.set.Image(i), k)
+		sp.augment(images[j*n:(j+1)*n], sp.set.Image(i), k)
 		labels[j] = sp.set.Labels[i]
 	}
 }
@@ -118,6 +120,15 @@ func drawDistortion(r *rand.PCG, crop int) distortion {
 	return d
 }
 
+// augment writes training example k, of image img, as the sampler's preprocessing makes it.
+func (sp *Sampler) augment(dst []float32, img []byte, k int64) {
+	if sp.prep == FlipTranslate {
+		sp.translate(dst, img, k, sp.Index(k))
+		return
+	}
+	sp.distort(dst, img, k)
+}
+
 // distort is distorted_inputs for one image: crop, flip, brightness, contrast, standardize.
 func (sp *Sampler) distort(dst []float32, img []byte, k int64) {
 	sp.rng.Seed(streamSeeds(sp.seed, tagAugment, uint64(k)))
@@ -132,6 +143,7 @@ func (sp *Sampler) distort(dst []float32, img []byte, k int64) {
 const (
 	tagPermutation = 1
 	tagAugment     = 2
+	tagFlip        = 3 // FlipTranslate's coin of an image (seeded by the image, not the example)
 )
 
 // streamSeeds turns (seed, tag, n) into the two PCG seed words. splitmix64 scrambles both, so

@@ -61,3 +61,13 @@ func steps(r *Run, n int) []float32 {
 	}
 	return losses
 }
+
+// decode is checkpoint.Decode that fails the test on error.
+func decode(t testing.TB, file []byte) *checkpoint.Checkpoint {
+	t.Helper()
+	ck, err := checkpoint.Decode(file, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ck
+}

@@ -47,6 +47,18 @@ type Config struct {
 	// batch is computed in nn/shard's fixed shards, as the browser's workers compute it, so a
 	// seed gives the same bits for any number of workers, natively and in a tab.
 	WholeBatch bool
+	// EvalEvery is the period, in steps, of the precision log: an evaluation on the first
+	// EvalImages test images is due after every step that is a multiple of it (EvalDue), e.g.
+	// once an epoch. 0 logs none. The caller evaluates (Evaluate) and prints or sends it.
+	EvalEvery int64
+	// EvalImages is the size of that fixed slice of the test set; 0 means the whole set.
+	EvalImages int
+	// Recipe and Optimizer, when not nil, replace the preset's (nn.Spec.Recipe and
+	// Spec.Optimizer) in a new run, or in a fine-tuning run the recipe and the fresh
+	// optimizer: how the command line or a test turns the recipe's pieces on for any preset.
+	// A resumed run keeps its checkpoint's.
+	Recipe    *nn.Recipe
+	Optimizer *nn.OptimizerConfig
 	// Train is the training set the run's batches are drawn from. It may be nil when the run is
 	// made before the data is loaded (the native trainer checks its checkpoint folder first);
 	// SetTrain then gives it before the first step.
@@ -60,6 +72,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("training: batch %d must be at least 1", c.Batch)
 	case c.Steps < 0 || c.SaveEvery < 0 || c.Keep < 0 || c.Threads < 0:
 		return fmt.Errorf("training: steps %d, save every %d, keep %d and threads %d must not be negative", c.Steps, c.SaveEvery, c.Keep, c.Threads)
+	case c.EvalEvery < 0 || c.EvalImages < 0:
+		return fmt.Errorf("training: eval every %d and eval images %d must not be negative", c.EvalEvery, c.EvalImages)
 	case !(c.LR >= 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("training: learning rate %v must be a positive number (or 0 to keep the optimizer's)", c.LR)
 	}
@@ -94,6 +108,10 @@ func New(cfg Config) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	spec.Recipe, spec.Optimizer = cfg.recipe(spec), cfg.optimizer(spec)
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("training: %w", err)
+	}
 	m, err := nn.NewModel(spec, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -105,6 +123,27 @@ func New(cfg Config) (*Run, error) {
 	return assemble(cfg, m, opt, 0)
 }
 
+// recipe is the recipe a new run of spec trains with: Config.Recipe, else the preset's.
+func (c Config) recipe(spec nn.Spec) nn.Recipe {
+	if c.Recipe != nil {
+		return *c.Recipe
+	}
+	return spec.Recipe
+}
+
+// optimizer is the configuration of a new run's optimizer: Config.Optimizer, else the
+// preset's, with the run's length when a schedule or an average is defined by it.
+func (c Config) optimizer(spec nn.Spec) nn.OptimizerConfig {
+	o := spec.Optimizer
+	if c.Optimizer != nil {
+		o = *c.Optimizer
+	}
+	if o.Schedule != nil || o.Average != nil {
+		o.Steps = c.Steps
+	}
+	return o
+}
+
 // FromCheckpoint continues a run from a decoded checkpoint. A resumable file (optimizer state
 // and data position) continues exactly: its model, optimizer state and step, seed, batch and
 // data position replace those of cfg, so the steps that follow are bit for bit those of the
@@ -113,11 +152,16 @@ func New(cfg Config) (*Run, error) {
 // 0) and draws its batches from the start of cfg's seed and batch: fine-tuning. In both cases
 // a positive cfg.LR replaces the learning rate; Steps, SaveEvery, Keep and the rest are cfg's.
 func FromCheckpoint(ck *checkpoint.Checkpoint, cfg Config) (*Run, error) {
+	if ck.Optimizer == nil && cfg.Recipe != nil {
+		c := *ck // fine-tuning with another recipe; the caller's checkpoint stays as it is
+		c.Spec.Recipe = *cfg.Recipe
+		ck = &c
+	}
 	m, err := ck.NewModel()
 	if err != nil {
 		return nil, err
 	}
-	opt, err := ck.NewOptimizer(m)
+	opt, err := optimizerFor(ck, m, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +175,27 @@ func FromCheckpoint(ck *checkpoint.Checkpoint, cfg Config) (*Run, error) {
 	return assemble(cfg, m, opt, examples)
 }
 
+// optimizerFor is the optimizer a run from ck continues with: the file's, in its saved
+// state, or for a weights-only file a fresh one as a new run of cfg would make it.
+func optimizerFor(ck *checkpoint.Checkpoint, m *nn.Model, cfg Config) (nn.Optimizer, error) {
+	if ck.Optimizer != nil {
+		return ck.NewOptimizer(m)
+	}
+	opt, err := nn.NewOptimizer(cfg.optimizer(ck.Spec), m.Params())
+	if err != nil {
+		return nil, fmt.Errorf("training: %w", err)
+	}
+	return opt, nil
+}
+
 // assemble makes the run that trains m with opt from data position examples.
 func assemble(cfg Config, m *nn.Model, opt nn.Optimizer, examples int64) (*Run, error) {
 	spec := m.Spec()
 	if in := spec.Input; in[0] != in[1] || in[2] != 3 || in[0] > cifar.Side {
 		return nil, fmt.Errorf("training: preset %s takes %v inputs, not CIFAR-10 crops", spec.Name, in)
+	}
+	if err := spec.Recipe.Input.Check(spec.Input[0]); err != nil {
+		return nil, fmt.Errorf("training: preset %s: %w", spec.Name, err)
 	}
 	if cfg.LR > 0 {
 		opt.SetLearningRate(cfg.LR)
@@ -169,7 +229,8 @@ func assemble(cfg Config, m *nn.Model, opt nn.Optimizer, examples int64) (*Run, 
 // data order is the same whenever it is given.
 func (r *Run) SetTrain(set *cifar.Set) {
 	r.cfg.Train = set
-	r.sampler = cifar.NewSampler(set, r.cfg.Seed, r.model.Spec().Input[0])
+	spec := r.model.Spec()
+	r.sampler = spec.Recipe.Input.NewSampler(set, r.cfg.Seed, spec.Input[0])
 }
 
 // Close stops the engine's threads.

@@ -19,6 +19,14 @@ func (r *Run) CheckpointDue() bool {
 // seedlog.Every, from step 0); seedlog.Line is its text.
 func (r *Run) LogDue() bool { return (r.opt.Steps()-1)%seedlog.Every == 0 }
 
+// EvalDue reports whether the precision log is due after the step just done: every
+// EvalEvery steps (none with 0). The caller evaluates the first EvalImages test images
+// (Evaluate) and logs seedlog.SlicePrecision.
+func (r *Run) EvalDue() bool {
+	every := r.cfg.EvalEvery
+	return every > 0 && r.opt.Steps()%every == 0
+}
+
 // Encode returns the checkpoint file of the run's current state: weights, optimizer state and
 // step, seed, batch and data position (everything FromCheckpoint needs to continue exactly),
 // with the last loss, the time at (none when zero) and the test precision when one was

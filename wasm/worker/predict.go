@@ -110,7 +110,7 @@ func (r *run) testImages(req protocol.TestImagesRequest, test *cifar.Set, shared
 			count = min(count, req.Count-len(out.Images))
 		}
 		for j := range count {
-			cifar.EvalPixels(r.pred.images[j*n:(j+1)*n], r.testPixels(test, shared, i+j), crop)
+			r.prep().EvalPixels(r.pred.images[j*n:(j+1)*n], r.testPixels(test, shared, i+j), crop)
 		}
 		logits := tr.Logits(r.pred.images[:count*n])
 		looked := count
@@ -158,7 +158,7 @@ func (r *run) classify(req protocol.ClassifyRequest, files [][]byte) (protocol.C
 		return protocol.Classified{}, err
 	}
 	img := r.pred.images[:r.tr.Model().InputSize()]
-	cifar.EvalPixels(img, files[0], r.crop())
+	r.prep().EvalPixels(img, files[0], r.crop())
 	probs := tr.Probabilities(img)
 	for _, p := range probs {
 		if !(p >= 0 && p <= 1) {

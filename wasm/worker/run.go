@@ -93,6 +93,10 @@ func (r *run) steps() int {
 // crop is the side of the model's input images.
 func (r *run) crop() int { return r.tr.Model().Spec().Input[0] }
 
+// prep is how the model's recipe makes its inputs from the records (the tutorial's crop and
+// standardization, or airbench's normalized 32x32 images).
+func (r *run) prep() cifar.Prep { return r.tr.Model().Spec().Recipe.Input }
+
 // useTrain makes the run fill its shards from pixels kept in memory shared with other workers
 // (labels are the training labels); with nil pixels the run's own sampler fills them.
 func (r *run) useTrain(pixels Pixels, labels []uint8) {
@@ -277,13 +281,13 @@ func (r *run) evaluate(test *cifar.Set, pixels Pixels, yield func()) {
 // fillEval writes test images i0.. of the test set, whether its pixels are shared or in Go.
 func (r *run) fillEval(test *cifar.Set, pixels Pixels, i0 int, images []float32, labels []uint8) {
 	if pixels == nil {
-		cifar.EvalBatch(test, i0, len(labels), r.crop(), images, labels)
+		r.prep().EvalBatch(test, i0, len(labels), r.crop(), images, labels)
 		return
 	}
 	n := r.tr.Model().InputSize()
 	for j := range labels {
 		r.img = pixels.Test(i0+j, r.img)
-		cifar.EvalPixels(images[j*n:(j+1)*n], r.img, r.crop())
+		r.prep().EvalPixels(images[j*n:(j+1)*n], r.img, r.crop())
 		labels[j] = test.Labels[i0+j]
 	}
 }

@@ -19,3 +19,15 @@ func Line(step int64, loss float32, examplesPerSec, secPerBatch float64) string 
 func Precision(p float64) string {
 	return fmt.Sprintf("precision: %.4f", p)
 }
+
+// PrecisionWith is the precision line of an evaluation with test-time augmentation (named
+// as nn.TTA names its levels), printed after the plain one.
+func PrecisionWith(augmentation string, p float64) string {
+	return fmt.Sprintf("precision with %s: %.4f", augmentation, p)
+}
+
+// SlicePrecision is the periodic precision line of a run: after step steps, on a fixed
+// slice of images test images.
+func SlicePrecision(step int64, images int, p float64) string {
+	return fmt.Sprintf("Step %d, %s (%d test images)", step, Precision(p), images)
+}

@@ -35,3 +35,13 @@ func TestPrecision(t *testing.T) {
 		}
 	}
 }
+
+// TestRecipeLines pins the lines of test-time augmentation and of the periodic evaluation.
+func TestRecipeLines(t *testing.T) {
+	if got, want := PrecisionWith("flip+translate", 0.91234), "precision with flip+translate: 0.9123"; got != want {
+		t.Errorf("PrecisionWith = %q, want %q", got, want)
+	}
+	if got, want := SlicePrecision(480, 2000, 0.8), "Step 480, precision: 0.8000 (2000 test images)"; got != want {
+		t.Errorf("SlicePrecision = %q, want %q", got, want)
+	}
+}
