@@ -144,11 +144,14 @@ func layerPass(tr *Trainer, images []float32, labels []uint8) (fwd, bwd []time.D
 	last := len(tr.layers) - 1
 	tr.xent.forward(tr.acts[last], labels)
 	tr.xent.backward(tr.grads[last], labels, 1/float32(n))
-	for i := last; i >= 0; i-- {
+	for i := last; i >= tr.first; i-- {
 		x := tr.input
 		var dx []float32
 		if i > 0 {
-			x, dx = tr.acts[i-1], tr.grads[i-1]
+			x = tr.acts[i-1]
+		}
+		if i > tr.first {
+			dx = tr.grads[i-1]
 		}
 		t0 := time.Now()
 		tr.layers[i].backward(x, tr.acts[i], tr.grads[i], dx, n)

@@ -238,10 +238,37 @@ func randBatch(rng *rand.Rand, spec Spec, n int) ([]float32, []uint8) {
 	return images, labels
 }
 
-// TestModelGradients checks a whole network, weight decay included, against finite differences
-// of the float64 reference model.
+// tinyFastSpec exercises the fast preset's kinds (whitening, GELU, batch normalization with
+// and without scale, global max pooling) on a small input.
+func tinyFastSpec() Spec {
+	return Spec{
+		Name: "tinyfast", Input: [3]int{6, 6, 2}, Classes: 4,
+		Layers: []LayerSpec{
+			{Kind: KindWhiten, Name: "whiten", Size: 2, Epsilon: 1e-3, BiasInit: 0.1},
+			{Kind: KindGELU, Name: "gelu0"},
+			{Kind: KindConv, Name: "conv1", Size: 3, Out: 4, Stddev: 0.3, BiasInit: 0.05},
+			{Kind: KindBatchNorm, Name: "bn1", Momentum: 0.5, Epsilon: 1e-3, Scale: true},
+			{Kind: KindGELU, Name: "gelu1"},
+			{Kind: KindMaxPool, Name: "pool1", Size: 2, Stride: 2},
+			{Kind: KindBatchNorm, Name: "bn2", Momentum: 0.5, Epsilon: 1e-3, BiasInit: 0.2},
+			{Kind: KindGELU, Name: "gelu2"},
+			{Kind: KindGlobalMaxPool, Name: "pool2"},
+			{Kind: KindDense, Name: "softmax_linear", Out: 4, Stddev: 0.5, WeightDecay: 0.03},
+		},
+		Optimizer: DefaultMomentum(),
+	}
+}
+
+// TestModelGradients checks whole networks, weight decay included, against finite differences
+// of the float64 reference model: every Trained parameter (Fixed weights and Statistics have
+// no gradient to check).
 func TestModelGradients(t *testing.T) {
-	spec := tinySpec()
+	for _, spec := range []Spec{tinySpec(), tinyFastSpec()} {
+		t.Run(spec.Name, func(t *testing.T) { modelGradients(t, spec) })
+	}
+}
+
+func modelGradients(t *testing.T, spec Spec) {
 	m, err := NewModel(spec, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +290,7 @@ func TestModelGradients(t *testing.T) {
 	if want := f(); math.Abs(float64(loss)-want) > 1e-6*want {
 		t.Errorf("loss %.8g, want %.8g", loss, want)
 	}
-	for _, p := range m.Params() {
+	for _, p := range Trainable(m.Params()) {
 		fdCheck(t, p.Name, params[p.Name], f, p.GradData())
 	}
 }

@@ -50,8 +50,21 @@ func TestPresets(t *testing.T) {
 				"conv4/weights", "conv4/biases", "conv5/weights", "conv5/biases", "conv6/weights", "conv6/biases",
 				"softmax_linear/weights", "softmax_linear/biases"},
 			map[string][]int{"conv1/weights": {3, 3, 3, 32}, "conv6/weights": {3, 3, 128, 128}, "softmax_linear/weights": {2048, 10}}},
+		// whiten 288+24; blocks of 32, 128, 128: convolutions 9·in·out+out, each batch
+		// normalization beta, moving_mean and moving_variance; dense 128·10+10.
+		"fast": {499266,
+			[]string{"whiten/weights", "whiten/biases",
+				"block1/conv1/weights", "block1/conv1/biases", "block1/norm1/beta", "block1/norm1/moving_mean", "block1/norm1/moving_variance",
+				"block1/conv2/weights", "block1/conv2/biases", "block1/norm2/beta", "block1/norm2/moving_mean", "block1/norm2/moving_variance",
+				"block2/conv1/weights", "block2/conv1/biases", "block2/norm1/beta", "block2/norm1/moving_mean", "block2/norm1/moving_variance",
+				"block2/conv2/weights", "block2/conv2/biases", "block2/norm2/beta", "block2/norm2/moving_mean", "block2/norm2/moving_variance",
+				"block3/conv1/weights", "block3/conv1/biases", "block3/norm1/beta", "block3/norm1/moving_mean", "block3/norm1/moving_variance",
+				"block3/conv2/weights", "block3/conv2/biases", "block3/norm2/beta", "block3/norm2/moving_mean", "block3/norm2/moving_variance",
+				"softmax_linear/weights", "softmax_linear/biases"},
+			map[string][]int{"whiten/weights": {2, 2, 3, 24}, "block1/conv1/weights": {3, 3, 24, 32},
+				"block3/conv2/weights": {3, 3, 128, 128}, "block2/norm1/moving_mean": {128}, "softmax_linear/weights": {128, 10}}},
 	}
-	if got := PresetNames(); !reflect.DeepEqual(got, []string{"cifar10", "cs231n"}) {
+	if got := PresetNames(); !reflect.DeepEqual(got, []string{"cifar10", "cs231n", "fast"}) {
 		t.Errorf("PresetNames() = %v", got)
 	}
 	for name, want := range cases {

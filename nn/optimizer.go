@@ -23,12 +23,14 @@ type Optimizer interface {
 	Slots() []*Param
 }
 
-// NewOptimizer returns the optimizer that cfg describes, bound to params (it keeps one set of
-// slots per parameter, zeroed).
+// NewOptimizer returns the optimizer that cfg describes, bound to the Trained parameters of
+// params (it keeps one set of slots per parameter, zeroed; Fixed parameters and Statistics
+// have none).
 func NewOptimizer(cfg OptimizerConfig, params []*Param) (Optimizer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	params = Trainable(params)
 	switch cfg.Kind {
 	case OptAdam:
 		return newAdam(cfg, params), nil
