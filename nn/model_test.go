@@ -391,3 +391,36 @@ func TestCS231nTrains(t *testing.T) {
 		t.Errorf("momentum: %d steps, first slot %q", s, tr.Optimizer().Slots()[0].Name)
 	}
 }
+
+// TestFastTrains: the fast preset builds, whitens from data, and trains a few steps on one
+// batch with the placeholder optimizer (momentum) and with Adam, its loss falling and finite.
+func TestFastTrains(t *testing.T) {
+	for _, opt := range []OptimizerConfig{DefaultMomentum(), DefaultAdam()} {
+		t.Run(opt.Kind, func(t *testing.T) {
+			spec := FastSpec(8)
+			spec.Optimizer = opt
+			m := mustModel(t, spec, 1)
+			images, labels := randBatch(rand.New(rand.NewPCG(3, 3)), spec, 32)
+			if err := m.InitWhitening(images); err != nil {
+				t.Fatal(err)
+			}
+			tr := mustTrainer(t, m, 32, 2)
+			first := tr.Step(images, labels)
+			var last float32
+			for range 5 {
+				last = tr.Step(images, labels)
+			}
+			if math.IsNaN(float64(last)) || !(last < first) {
+				t.Errorf("fast loss %g after 6 steps on one batch, started at %g", last, first)
+			}
+			for _, v := range m.Values() {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("a parameter is %g", v)
+				}
+			}
+			if v := m.Param("block3/norm2/moving_variance").Data()[0]; v == 1 || !(v > 0) {
+				t.Errorf("running variance %g after 6 steps", v)
+			}
+		})
+	}
+}
