@@ -21,11 +21,44 @@ func benchTrainer(b *testing.B, threads int) (*Trainer, []float32, []uint8) {
 }
 
 func benchTrainerN(b testing.TB, threads, batch int) (*Trainer, []float32, []uint8) {
-	spec, _ := Preset("cifar10")
+	return benchPreset(b, "cifar10", threads, batch)
+}
+
+// benchPreset is a trainer of a preset on a random batch (the fast preset whitened from it).
+func benchPreset(b testing.TB, preset string, threads, batch int) (*Trainer, []float32, []uint8) {
+	spec, _ := Preset(preset)
 	m := mustModel(b, spec, 1)
 	tr := mustTrainer(b, m, batch, threads)
 	images, labels := randBatch(rand.New(rand.NewPCG(1, 2)), spec, batch)
+	if spec.Layers[0].Kind == KindWhiten {
+		if err := m.InitWhitening(images); err != nil {
+			b.Fatal(err)
+		}
+	}
 	return tr, images, labels
+}
+
+// BenchmarkFastStep is one training step of the fast preset on a batch of 128, per thread
+// count, to compare with BenchmarkTrainStep (the tutorial's model) in one run.
+func BenchmarkFastStep(b *testing.B) {
+	for _, threads := range threadCounts() {
+		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+			tr, images, labels := benchPreset(b, "fast", threads, 128)
+			tr.Step(images, labels)
+			for b.Loop() {
+				tr.Step(images, labels)
+			}
+			b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "examples/s")
+		})
+	}
+}
+
+// BenchmarkFastLayers is BenchmarkLayers for the fast preset: each layer's forward and
+// backward of a step of 128 on one thread, in milliseconds per batch.
+func BenchmarkFastLayers(b *testing.B) {
+	tr, images, labels := benchPreset(b, "fast", 1, 128)
+	defer tr.Close()
+	reportLayers(b, tr, images, labels)
 }
 
 // BenchmarkTrainStep is one full training step (forward, loss, backward, Adam) of the cifar10
@@ -66,6 +99,12 @@ func BenchmarkLayers(b *testing.B) { benchLayers(b, 128) }
 func benchLayers(b *testing.B, batch int) {
 	tr, images, labels := benchTrainerN(b, 1, batch)
 	defer tr.Close()
+	reportLayers(b, tr, images, labels)
+}
+
+// reportLayers times tr's layers' forward and backward passes and the update over the
+// benchmark's iterations, reported in milliseconds per batch.
+func reportLayers(b *testing.B, tr *Trainer, images []float32, labels []uint8) {
 	tr.Step(images, labels)
 	fwd := make([]time.Duration, len(tr.layers))
 	bwd := make([]time.Duration, len(tr.layers))
@@ -133,6 +172,7 @@ func layerPass(tr *Trainer, images []float32, labels []uint8) (fwd, bwd []time.D
 	n := len(labels)
 	fwd = make([]time.Duration, len(tr.layers))
 	bwd = make([]time.Duration, len(tr.layers))
+	tr.pass = pass{train: true, scale: 1 / float32(n)}
 	tr.input = images
 	x := images
 	for i, l := range tr.layers {

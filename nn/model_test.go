@@ -285,7 +285,7 @@ func TestOverfit(t *testing.T) {
 
 func TestStepAllocatesNothing(t *testing.T) {
 	cifar10, _ := Preset("cifar10")
-	for _, spec := range []Spec{tinySpec(), cifar10} { // im2col and implicit convolutions
+	for _, spec := range []Spec{tinySpec(), cifar10, tinyFastSpec()} { // im2col and implicit convolutions; the fast preset's kinds
 		for _, threads := range []int{1, 2} {
 			m := mustModel(t, spec, 1)
 			tr := mustTrainer(t, m, 4, threads)
