@@ -2,5 +2,5 @@
 
 package nn
 
-func geluForward(x, y []float32)      { geluForwardGo(x, y) }
+func geluForward(x, y []float32)       { geluForwardGo(x, y) }
 func geluBackward(x, dy, dx []float32) { geluBackwardGo(x, dy, dx) }
