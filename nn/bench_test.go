@@ -137,8 +137,13 @@ func reportLayers(b *testing.B, tr *Trainer, images []float32, labels []uint8) {
 //
 //	GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -run '^$' -bench ShardLayersMin -benchtime 60x \
 //		-exec $(go env GOROOT)/lib/wasm/go_js_wasm_exec ./nn
-func BenchmarkShardLayersMin(b *testing.B) {
-	tr, images, labels := benchTrainerN(b, 1, 16)
+func BenchmarkShardLayersMin(b *testing.B) { shardLayersMin(b, "cifar10") }
+
+// BenchmarkFastShardLayersMin is BenchmarkShardLayersMin for the fast preset.
+func BenchmarkFastShardLayersMin(b *testing.B) { shardLayersMin(b, "fast") }
+
+func shardLayersMin(b *testing.B, preset string) {
+	tr, images, labels := benchPreset(b, preset, 1, 16)
 	defer tr.Close()
 	tr.Step(images, labels)
 	minOf := func(best *time.Duration, d time.Duration) {

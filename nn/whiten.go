@@ -185,7 +185,11 @@ func (m *Model) InitWhitening(images []float32) error {
 // PatchEigen returns the eigenvalues (descending) and eigenvectors of the (uncentred, as
 // airbench) covariance of every k×k patch of the HWC images (h×w×c each): vecs is row-major,
 // row i the eigenvector of vals[i] over the patch's (ky, kx, c) values. It uses gonum's
-// symmetric eigendecomposition.
+// symmetric eigendecomposition, whose float64 results may differ in their last bits between
+// builds (gonum has assembly on amd64, not in wasm): each eigenvector's sign is fixed (its
+// largest component positive) so such differences cannot flip it, but for bit-identical
+// weights across builds compute them once and share them (the weights are a Fixed
+// parameter, saved in checkpoints).
 func PatchEigen(images []float32, h, w, c, k int) (vals, vecs []float64, err error) {
 	size := h * w * c
 	if size == 0 || len(images) == 0 || len(images)%size != 0 || k < 1 || k > h || k > w {
@@ -231,8 +235,18 @@ func PatchEigen(images []float32, h, w, c, k int) (vals, vecs []float64, err err
 	for i := range d { // descending, as airbench flips torch's ascending order
 		src := d - 1 - i
 		vals[i] = asc[src]
+		row := vecs[i*d : (i+1)*d]
+		big := 0
 		for j := range d {
-			vecs[i*d+j] = ev.At(j, src)
+			row[j] = ev.At(j, src)
+			if math.Abs(row[j]) > math.Abs(row[big]) {
+				big = j
+			}
+		}
+		if row[big] < 0 { // one sign for every build: the largest component positive
+			for j := range row {
+				row[j] = -row[j]
+			}
 		}
 	}
 	return vals, vecs, nil

@@ -81,9 +81,20 @@ func TestWhiteningCovariance(t *testing.T) {
 			if err := m.InitWhitening(images); err != nil {
 				t.Fatal(err)
 			}
-			vals, _, err := PatchEigen(images, h, w, c, k)
+			vals, vecs, err := PatchEigen(images, h, w, c, k)
 			if err != nil {
 				t.Fatal(err)
+			}
+			for i := range vals {
+				big := 0.0
+				for _, v := range vecs[i*k*k*c : (i+1)*k*k*c] {
+					if math.Abs(v) > math.Abs(big) {
+						big = v
+					}
+				}
+				if big <= 0 || (i > 0 && vals[i] > vals[i-1]) {
+					t.Errorf("eigenvector %d's largest component %g (want positive), eigenvalue %g after %g", i, big, vals[i], vals[max(i-1, 0)])
+				}
 			}
 			if vals[0]/vals[len(vals)-1] < 10 {
 				t.Fatalf("eigenvalues %v: the test images are too close to white", vals)
