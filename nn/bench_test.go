@@ -27,6 +27,10 @@ func benchTrainerN(b testing.TB, threads, batch int) (*Trainer, []float32, []uin
 // benchPreset is a trainer of a preset on a random batch (the fast preset whitened from it).
 func benchPreset(b testing.TB, preset string, threads, batch int) (*Trainer, []float32, []uint8) {
 	spec, _ := Preset(preset)
+	return specTrainer(b, spec, threads, batch)
+}
+
+func specTrainer(b testing.TB, spec Spec, threads, batch int) (*Trainer, []float32, []uint8) {
 	m := mustModel(b, spec, 1)
 	tr := mustTrainer(b, m, batch, threads)
 	images, labels := randBatch(rand.New(rand.NewPCG(1, 2)), spec, batch)
@@ -39,26 +43,42 @@ func benchPreset(b testing.TB, preset string, threads, batch int) (*Trainer, []f
 }
 
 // BenchmarkFastStep is one training step of the fast preset on a batch of 128, per thread
-// count, to compare with BenchmarkTrainStep (the tutorial's model) in one run.
+// count, with its 3x3 convolutions by the implicit GEMM (the preset) and by Winograd's
+// F(2x2, 3x3), to compare with each other and with BenchmarkTrainStep (the tutorial's model) in one
+// run.
 func BenchmarkFastStep(b *testing.B) {
 	for _, threads := range threadCounts() {
-		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			tr, images, labels := benchPreset(b, "fast", threads, 128)
-			tr.Step(images, labels)
-			for b.Loop() {
+		for _, winograd := range []bool{false, true} {
+			b.Run(fmt.Sprintf("threads=%d/winograd=%v", threads, winograd), func(b *testing.B) {
+				spec := FastSpec(FastWidth)
+				for i := range spec.Layers {
+					spec.Layers[i].Winograd = winograd
+				}
+				tr, images, labels := specTrainer(b, spec, threads, 128)
 				tr.Step(images, labels)
-			}
-			b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "examples/s")
-		})
+				for b.Loop() {
+					tr.Step(images, labels)
+				}
+				b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "examples/s")
+			})
+		}
 	}
 }
 
 // BenchmarkFastLayers is BenchmarkLayers for the fast preset: each layer's forward and
 // backward of a step of 128 on one thread, in milliseconds per batch.
 func BenchmarkFastLayers(b *testing.B) {
-	tr, images, labels := benchPreset(b, "fast", 1, 128)
-	defer tr.Close()
-	reportLayers(b, tr, images, labels)
+	for _, winograd := range []bool{false, true} {
+		b.Run(fmt.Sprintf("winograd=%v", winograd), func(b *testing.B) {
+			spec := FastSpec(FastWidth)
+			for i := range spec.Layers {
+				spec.Layers[i].Winograd = winograd
+			}
+			tr, images, labels := specTrainer(b, spec, 1, 128)
+			defer tr.Close()
+			reportLayers(b, tr, images, labels)
+		})
+	}
 }
 
 // BenchmarkTrainStep is one full training step (forward, loss, backward, Adam) of the cifar10
