@@ -160,3 +160,35 @@ func TestStatisticsAreNotTrained(t *testing.T) {
 		t.Errorf("backward stops at layer %d; whiten's bias is trained", tr.first)
 	}
 }
+
+// TestFrozenWhitening: once the whitening bias is Fixed, the backward pass starts at the
+// first convolution, the bias gets no gradient, and every other gradient is unchanged.
+func TestFrozenWhitening(t *testing.T) {
+	spec := tinyFastSpec()
+	m := mustModel(t, spec, 3)
+	tr := mustTrainer(t, m, 4, 1)
+	images, labels := randBatch(rand.New(rand.NewPCG(3, 3)), spec, 4)
+	tr.Gradients(images, labels, 0.25)
+	want := append([]float32(nil), m.Grads()...)
+	bias := m.Param("whiten/biases")
+	if tr.first != 0 || !(math.Abs(float64(bias.GradData()[0])) > 0) {
+		t.Fatalf("trained bias: backward from layer %d, gradient %g", tr.first, bias.GradData()[0])
+	}
+	bias.Use = Fixed
+	tr.Gradients(images, labels, 0.25)
+	if tr.first != 2 {
+		t.Errorf("frozen bias: backward from layer %d, want 2 (conv1)", tr.first)
+	}
+	off := 0
+	for _, p := range m.Params() {
+		n := p.Size()
+		g, w := p.GradData(), want[off:off+n]
+		if p == bias {
+			w = make([]float32, n)
+		}
+		if i, ok := sameBits32(g, w); !ok {
+			t.Errorf("%s gradient [%d] = %g, want %g", p.Name, i, g[i], w[i])
+		}
+		off += n
+	}
+}

@@ -198,6 +198,7 @@ func layerPass(tr *Trainer, images []float32, labels []uint8) (fwd, bwd []time.D
 	fwd = make([]time.Duration, len(tr.layers))
 	bwd = make([]time.Duration, len(tr.layers))
 	tr.pass = pass{train: true, scale: 1 / float32(n)}
+	tr.first = firstTrained(tr.model.layer)
 	tr.input = images
 	x := images
 	for i, l := range tr.layers {

@@ -99,6 +99,8 @@ func TestBackwardStopsAtFirstTrained(t *testing.T) {
 			{Kind: KindDense, Name: "softmax_linear", Out: 3, Stddev: 0.4},
 		}}
 	tr := mustTrainer(t, mustModel(t, spec, 1), 2, 1)
+	images, labels := randBatch(rand.New(rand.NewPCG(1, 1)), spec, 2)
+	tr.Gradients(images, labels, 0.5)
 	if tr.first != 2 {
 		t.Errorf("backward stops at layer %d, want 2 (conv)", tr.first)
 	}

@@ -23,7 +23,7 @@ type Trainer struct {
 	loss   float64   // cross-entropy sum of the last forward
 	pass   pass      // the current pass, shared with the layers
 	folds  []folder  // the layers with running statistics
-	first  int       // the first layer the backward pass reaches (firstTrained)
+	first  int       // the first layer the last backward pass reached (firstTrained)
 }
 
 // NewTrainer prepares m for batches of up to batch examples, computing with threads threads
@@ -39,9 +39,8 @@ func NewTrainer(m *Model, opt Optimizer, batch, threads int) (*Trainer, error) {
 	runtime.AddCleanup(t, (*runner).close, t.r)
 	layers := m.spec.Layers
 	in := m.spec.Input
-	t.first = firstTrained(m.layer)
 	for i, l := range layers {
-		c := layerConfig{in: in, out: m.shapes[i], params: m.layer[i], batch: batch, r: t.r, relu: t.relu(i), needDx: i > t.first, pass: &t.pass}
+		c := layerConfig{in: in, out: m.shapes[i], params: m.layer[i], batch: batch, r: t.r, relu: t.relu(i), needDx: i > 0, pass: &t.pass}
 		size := batch * c.out[0] * c.out[1] * c.out[2]
 		built := kinds[l.Kind].build(l, c)
 		if f, ok := built.(folder); ok {
@@ -58,12 +57,15 @@ func NewTrainer(m *Model, opt Optimizer, batch, threads int) (*Trainer, error) {
 
 // firstTrained is the first layer with a Trained parameter (len(layers) if none). The
 // backward pass stops there: the layers before it have nothing to learn, so no layer needs
-// their output gradients (a first, fixed whitening convolution without a trained bias would
-// be one; conv1 then needs no input gradient either).
+// their output gradients. A whitening layer whose bias a recipe freezes (its Use set to
+// Fixed, airbench does it after a few epochs) is one: from the next pass on, neither it nor
+// the GELU after it runs backward, and the first convolution skips its input gradient.
 func firstTrained(layers [][]*Param) int {
 	for i, ps := range layers {
-		if len(Trainable(ps)) > 0 {
-			return i
+		for _, p := range ps {
+			if p.Use == Trained {
+				return i
+			}
 		}
 	}
 	return len(layers)
@@ -122,6 +124,12 @@ func (t *Trainer) backward(labels []uint8, scale float32) float32 {
 	last := len(t.layers) - 1
 	t.loss = t.xent.forward(t.acts[last], labels)
 	t.xent.backward(t.grads[last], labels, scale)
+	t.first = firstTrained(t.model.layer)
+	for _, ps := range t.model.layer[:t.first] {
+		for _, p := range ps {
+			clear(p.GradData()) // nothing to learn there (a frozen bias): no stale gradient
+		}
+	}
 	for i := last; i >= t.first; i-- {
 		x := t.input
 		var dx []float32
