@@ -13,6 +13,7 @@ func TestWhitenGradients(t *testing.T) {
 		{4, 5, 3, 2, 2},
 		{3, 3, 1, 3, 3}, // one output pixel
 		{5, 4, 2, 1, 1},
+		{2, 3, 1, 2, 18}, // two blocks of whitenChunk examples
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%dx%dx%d-k%d", tc.h, tc.w, tc.c, tc.k), func(t *testing.T) {
