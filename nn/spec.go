@@ -182,8 +182,10 @@ func fastSpec() Spec { return FastSpec(FastWidth) }
 // half the filters; not done here) and keep their (redundant) biases; they run by the
 // implicit GEMM, which measured 1.5 to 4 times faster natively than Winograd's F(2x2, 3x3)
 // with its portable transforms (BenchmarkConv3); batch normalization
-// learns only its bias (airbench: weight=False), with airbench's momentum 0.6 (its 0.4 is
-// 1 - PyTorch's momentum) and a small epsilon. The pools are SAME (31 -> 16 -> 8 -> 4, where
+// learns only its bias (airbench: weight=False), with airbench's running-statistics momentum:
+// its BatchNorm(momentum=0.6) passes 1-0.6 to PyTorch, so each step's batch statistics weigh
+// 0.4 (our Momentum, PyTorch's convention); epsilon 1e-5 rather than its 1e-12, which float32
+// variances near zero would amplify. The pools are SAME (31 -> 16 -> 8 -> 4, where
 // airbench floors to 15, 7, 3). Its optimizer is a placeholder (momentum SGD) until the
 // training recipe (Nesterov SGD, schedule, label smoothing, moving average) replaces it; the
 // whitening weights come from the data (Model.InitWhitening).
@@ -196,7 +198,7 @@ func FastSpec(w int) Spec {
 	}
 	in := whitenOut(2, 3)
 	bn := func(name string) LayerSpec {
-		return LayerSpec{Kind: KindBatchNorm, Name: name, Momentum: 0.6, Epsilon: 1e-5}
+		return LayerSpec{Kind: KindBatchNorm, Name: name, Momentum: 0.4, Epsilon: 1e-5}
 	}
 	for b, out := range []int{w, 4 * w, 4 * w} {
 		p := fmt.Sprintf("block%d/", b+1)
