@@ -21,11 +21,64 @@ func benchTrainer(b *testing.B, threads int) (*Trainer, []float32, []uint8) {
 }
 
 func benchTrainerN(b testing.TB, threads, batch int) (*Trainer, []float32, []uint8) {
-	spec, _ := Preset("cifar10")
+	return benchPreset(b, "cifar10", threads, batch)
+}
+
+// benchPreset is a trainer of a preset on a random batch (the fast preset whitened from it).
+func benchPreset(b testing.TB, preset string, threads, batch int) (*Trainer, []float32, []uint8) {
+	spec, _ := Preset(preset)
+	return specTrainer(b, spec, threads, batch)
+}
+
+func specTrainer(b testing.TB, spec Spec, threads, batch int) (*Trainer, []float32, []uint8) {
 	m := mustModel(b, spec, 1)
 	tr := mustTrainer(b, m, batch, threads)
 	images, labels := randBatch(rand.New(rand.NewPCG(1, 2)), spec, batch)
+	if spec.Layers[0].Kind == KindWhiten {
+		if err := m.InitWhitening(images); err != nil {
+			b.Fatal(err)
+		}
+	}
 	return tr, images, labels
+}
+
+// BenchmarkFastStep is one training step of the fast preset on a batch of 128, per thread
+// count, with its 3x3 convolutions by the implicit GEMM (the preset) and by Winograd's
+// F(2x2, 3x3), to compare with each other and with BenchmarkTrainStep (the tutorial's model) in one
+// run.
+func BenchmarkFastStep(b *testing.B) {
+	for _, threads := range threadCounts() {
+		for _, winograd := range []bool{false, true} {
+			b.Run(fmt.Sprintf("threads=%d/winograd=%v", threads, winograd), func(b *testing.B) {
+				spec := FastSpec(FastWidth)
+				for i := range spec.Layers {
+					spec.Layers[i].Winograd = winograd
+				}
+				tr, images, labels := specTrainer(b, spec, threads, 128)
+				tr.Step(images, labels)
+				for b.Loop() {
+					tr.Step(images, labels)
+				}
+				b.ReportMetric(float64(b.N*128)/b.Elapsed().Seconds(), "examples/s")
+			})
+		}
+	}
+}
+
+// BenchmarkFastLayers is BenchmarkLayers for the fast preset: each layer's forward and
+// backward of a step of 128 on one thread, in milliseconds per batch.
+func BenchmarkFastLayers(b *testing.B) {
+	for _, winograd := range []bool{false, true} {
+		b.Run(fmt.Sprintf("winograd=%v", winograd), func(b *testing.B) {
+			spec := FastSpec(FastWidth)
+			for i := range spec.Layers {
+				spec.Layers[i].Winograd = winograd
+			}
+			tr, images, labels := specTrainer(b, spec, 1, 128)
+			defer tr.Close()
+			reportLayers(b, tr, images, labels)
+		})
+	}
 }
 
 // BenchmarkTrainStep is one full training step (forward, loss, backward, Adam) of the cifar10
@@ -66,6 +119,12 @@ func BenchmarkLayers(b *testing.B) { benchLayers(b, 128) }
 func benchLayers(b *testing.B, batch int) {
 	tr, images, labels := benchTrainerN(b, 1, batch)
 	defer tr.Close()
+	reportLayers(b, tr, images, labels)
+}
+
+// reportLayers times tr's layers' forward and backward passes and the update over the
+// benchmark's iterations, reported in milliseconds per batch.
+func reportLayers(b *testing.B, tr *Trainer, images []float32, labels []uint8) {
 	tr.Step(images, labels)
 	fwd := make([]time.Duration, len(tr.layers))
 	bwd := make([]time.Duration, len(tr.layers))
@@ -98,8 +157,13 @@ func benchLayers(b *testing.B, batch int) {
 //
 //	GOOS=js GOARCH=wasm GOEXPERIMENT=simd go test -run '^$' -bench ShardLayersMin -benchtime 60x \
 //		-exec $(go env GOROOT)/lib/wasm/go_js_wasm_exec ./nn
-func BenchmarkShardLayersMin(b *testing.B) {
-	tr, images, labels := benchTrainerN(b, 1, 16)
+func BenchmarkShardLayersMin(b *testing.B) { shardLayersMin(b, "cifar10") }
+
+// BenchmarkFastShardLayersMin is BenchmarkShardLayersMin for the fast preset.
+func BenchmarkFastShardLayersMin(b *testing.B) { shardLayersMin(b, "fast") }
+
+func shardLayersMin(b *testing.B, preset string) {
+	tr, images, labels := benchPreset(b, preset, 1, 16)
 	defer tr.Close()
 	tr.Step(images, labels)
 	minOf := func(best *time.Duration, d time.Duration) {
@@ -133,6 +197,8 @@ func layerPass(tr *Trainer, images []float32, labels []uint8) (fwd, bwd []time.D
 	n := len(labels)
 	fwd = make([]time.Duration, len(tr.layers))
 	bwd = make([]time.Duration, len(tr.layers))
+	tr.pass = pass{train: true, scale: 1 / float32(n)}
+	tr.first = firstTrained(tr.model.layer)
 	tr.input = images
 	x := images
 	for i, l := range tr.layers {
@@ -144,11 +210,14 @@ func layerPass(tr *Trainer, images []float32, labels []uint8) (fwd, bwd []time.D
 	last := len(tr.layers) - 1
 	tr.xent.forward(tr.acts[last], labels)
 	tr.xent.backward(tr.grads[last], labels, 1/float32(n))
-	for i := last; i >= 0; i-- {
+	for i := last; i >= tr.first; i-- {
 		x := tr.input
 		var dx []float32
 		if i > 0 {
-			x, dx = tr.acts[i-1], tr.grads[i-1]
+			x = tr.acts[i-1]
+		}
+		if i > tr.first {
+			dx = tr.grads[i-1]
 		}
 		t0 := time.Now()
 		tr.layers[i].backward(x, tr.acts[i], tr.grads[i], dx, n)

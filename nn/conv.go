@@ -68,8 +68,9 @@ type convLayer struct {
 	padShape      gemm.ConvShape
 	padBefore     int
 	// wfwd (forward and weight gradient) and wbwd (input gradient) compute by Winograd's
-	// F(4×4, 5×5) when the shape allows (winogradFits); nil otherwise.
-	wfwd, wbwd *winograd
+	// F(4×4, 5×5) when the shape allows (winogradFits), or F(2×2, 3×3) when the spec asks
+	// for it and the shape allows (LayerSpec.Winograd, winograd3Fits); nil otherwise.
+	wfwd, wbwd winoPlan
 
 	// arguments of the other parallel range functions
 	src                  []float32
@@ -77,6 +78,14 @@ type convLayer struct {
 	y, dy                []float32
 	fnIm2col, fnBiasReLU func(part, lo, hi int)
 	fnMask, fnPad        func(part, lo, hi int)
+}
+
+// winoPlan is a convolution computed by Winograd's minimal filtering (winograd.go,
+// winograd3.go) over zero-padded images.
+type winoPlan interface {
+	setWeights(g []float32)
+	conv(in []float32, n int, out []float32)
+	weightGrad(in, dy []float32, n int, dw []float32)
 }
 
 // colBudget bounds the im2col scratch (in floats) so that conv2 at batch 128 does not unfold
@@ -104,6 +113,12 @@ func newConvLayer(l LayerSpec, in [3]int, w, b *Param, batch int, r *runner, rel
 			cv.wfwd = newWinograd(r, cv.h, cv.wd, cv.c, cv.o, s, true)
 			if needDx {
 				cv.wbwd = newWinograd(r, cv.h, cv.wd, cv.o, cv.c, s, false)
+			}
+		} else if l.Winograd && winograd3Fits(cv.k, cv.h, cv.wd) {
+			s := newWino3Scratch(cv.h, cv.wd, max(cv.c, cv.o), batch)
+			cv.wfwd = newWinograd3(r, cv.h, cv.wd, cv.c, cv.o, s, true)
+			if needDx {
+				cv.wbwd = newWinograd3(r, cv.h, cv.wd, cv.o, cv.c, s, false)
 			}
 		}
 	} else if needDx {

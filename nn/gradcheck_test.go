@@ -54,22 +54,29 @@ func TestConvGradients(t *testing.T) {
 	cases := []struct {
 		h, w, c, o, k, n, chunk int
 		relu                    bool
+		winograd                bool
 	}{
-		{5, 4, 3, 4, 3, 2, 0, false},
-		{5, 4, 3, 4, 3, 2, 0, true},
-		{4, 6, 2, 3, 5, 3, 1, true}, // kernel wider than half the image; one example per im2col block
-		{3, 3, 4, 2, 5, 2, 0, false},
-		{4, 5, 16, 3, 3, 2, 0, true}, // 16 input channels: the implicit (gemm.Conv) path
-		{3, 4, 16, 2, 5, 2, 1, false},
-		{4, 8, 16, 8, 5, 2, 0, true}, // 5×5, output in 4×4 tiles: Winograd forward and input gradient
+		{5, 4, 3, 4, 3, 2, 0, false, false},
+		{5, 4, 3, 4, 3, 2, 0, true, false},
+		{4, 6, 2, 3, 5, 3, 1, true, false}, // kernel wider than half the image; one example per im2col block
+		{3, 3, 4, 2, 5, 2, 0, false, false},
+		{4, 5, 16, 3, 3, 2, 0, true, false}, // 16 input channels: the implicit (gemm.Conv) path
+		{3, 4, 16, 2, 5, 2, 1, false, false},
+		{4, 8, 16, 8, 5, 2, 0, true, false}, // 5×5, output in 4×4 tiles: Winograd forward and input gradient
+		{4, 6, 16, 5, 3, 2, 0, true, true},  // 3×3 asked to use Winograd, output in 2×2 tiles: F(2×2, 3×3)
+		{6, 4, 17, 20, 3, 3, 0, false, true},
+		{5, 4, 16, 5, 3, 2, 0, true, true}, // odd height: the implicit GEMM after all
 	}
 	for _, tc := range cases {
-		t.Run(fmt.Sprintf("%dx%dx%d-k%d-o%d-relu%v-chunk%d", tc.h, tc.w, tc.c, tc.k, tc.o, tc.relu, tc.chunk), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%dx%dx%d-k%d-o%d-relu%v-chunk%d-winograd%v", tc.h, tc.w, tc.c, tc.k, tc.o, tc.relu, tc.chunk, tc.winograd), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(tc.k*100+tc.h)))
 			w := randParam(rng, "c/weights", []int{tc.k, tc.k, tc.c, tc.o}, 0.5)
 			b := randParam(rng, "c/biases", []int{tc.o}, 0.5)
 			r := newRunner(1)
-			cv := newConvLayer(LayerSpec{Kind: KindConv, Name: "c", Size: tc.k, Out: tc.o}, [3]int{tc.h, tc.w, tc.c}, w, b, tc.n, r, tc.relu, true)
+			cv := newConvLayer(LayerSpec{Kind: KindConv, Name: "c", Size: tc.k, Out: tc.o, Winograd: tc.winograd}, [3]int{tc.h, tc.w, tc.c}, w, b, tc.n, r, tc.relu, true)
+			if want := tc.winograd && tc.h%2 == 0; want != (cv.wfwd != nil && tc.k == 3) {
+				t.Fatalf("F(2×2, 3×3) used %v, want %v", cv.wfwd != nil, want)
+			}
 			if tc.chunk > 0 {
 				cv.chunk = tc.chunk
 			}
@@ -297,10 +304,37 @@ func randBatch(rng *rand.Rand, spec Spec, n int) ([]float32, []uint8) {
 	return images, labels
 }
 
-// TestModelGradients checks a whole network, weight decay included, against finite differences
-// of the float64 reference model.
+// tinyFastSpec exercises the fast preset's kinds (whitening, GELU, batch normalization with
+// and without scale, global max pooling) on a small input.
+func tinyFastSpec() Spec {
+	return Spec{
+		Name: "tinyfast", Input: [3]int{6, 6, 2}, Classes: 4,
+		Layers: []LayerSpec{
+			{Kind: KindWhiten, Name: "whiten", Size: 2, Epsilon: 1e-3, BiasInit: 0.1},
+			{Kind: KindGELU, Name: "gelu0"},
+			{Kind: KindConv, Name: "conv1", Size: 3, Out: 4, Stddev: 0.3, BiasInit: 0.05},
+			{Kind: KindBatchNorm, Name: "bn1", Momentum: 0.5, Epsilon: 1e-3, Scale: true},
+			{Kind: KindGELU, Name: "gelu1"},
+			{Kind: KindMaxPool, Name: "pool1", Size: 2, Stride: 2},
+			{Kind: KindBatchNorm, Name: "bn2", Momentum: 0.5, Epsilon: 1e-3, BiasInit: 0.2},
+			{Kind: KindGELU, Name: "gelu2"},
+			{Kind: KindGlobalMaxPool, Name: "pool2"},
+			{Kind: KindDense, Name: "softmax_linear", Out: 4, Stddev: 0.5, WeightDecay: 0.03},
+		},
+		Optimizer: DefaultMomentum(),
+	}
+}
+
+// TestModelGradients checks whole networks, weight decay included, against finite differences
+// of the float64 reference model: every Trained parameter (Fixed weights and Statistics have
+// no gradient to check).
 func TestModelGradients(t *testing.T) {
-	spec := tinySpec()
+	for _, spec := range []Spec{tinySpec(), tinyFastSpec()} {
+		t.Run(spec.Name, func(t *testing.T) { modelGradients(t, spec) })
+	}
+}
+
+func modelGradients(t *testing.T, spec Spec) {
 	m, err := NewModel(spec, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +356,7 @@ func TestModelGradients(t *testing.T) {
 	if want := f(); math.Abs(float64(loss)-want) > 1e-6*want {
 		t.Errorf("loss %.8g, want %.8g", loss, want)
 	}
-	for _, p := range m.Params() {
+	for _, p := range Trainable(m.Params()) {
 		fdCheck(t, p.Name, params[p.Name], f, p.GradData())
 	}
 }

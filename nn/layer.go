@@ -43,6 +43,7 @@ type paramShape struct {
 	name  string // TensorFlow name, "<layer>/weights"
 	shape []int
 	decay float32 // L2 weight-decay factor, 0 for none
+	use   Use
 }
 
 // layerConfig is what building a layer for a Trainer needs besides its spec.
@@ -53,6 +54,20 @@ type layerConfig struct {
 	r       *runner
 	relu    bool // whether the layer applies a ReLU (after the hand-overs of passesReLU)
 	needDx  bool // whether the input gradient is needed (not for the first layer)
+	pass    *pass
+}
+
+// pass is what the Trainer's current pass is, shared by its layers: layers whose forward
+// differs between training and evaluation (batch normalization) read it.
+type pass struct {
+	train bool    // a training pass (Gradients), not an evaluation (Logits)
+	scale float32 // the scale of the pass's gradients, 1/batch (Trainer.Gradients)
+}
+
+// folder is a layer with running statistics (Use Statistic): fold merges the batch statistics
+// the shard tree summed into their gradient slots into the running values, once per update.
+type folder interface {
+	fold()
 }
 
 // LayerKind names a layer kind in a spec (LayerSpec.Kind) and in its JSON, "conv" say. Each

@@ -6,13 +6,13 @@ import (
 	"unsafe"
 )
 
-// TestEveryKindIsChecked: tinySpec, which TestModelGradients checks against finite differences
-// of the float64 reference model (through the registry, as a Trainer builds layers), uses every
+// TestEveryKindIsChecked: tinySpec and tinyFastSpec, which TestModelGradients checks against finite differences
+// of the float64 reference model (through the registry, as a Trainer builds layers), use every
 // registered kind, so a new kind cannot arrive without a gradient check; and every kind says
 // all that a model and a trainer need.
 func TestEveryKindIsChecked(t *testing.T) {
 	used := map[LayerKind]bool{}
-	for _, l := range tinySpec().Layers {
+	for _, l := range append(tinySpec().Layers, tinyFastSpec().Layers...) {
 		used[l.Kind] = true
 	}
 	for name, k := range kinds {

@@ -50,8 +50,21 @@ func TestPresets(t *testing.T) {
 				"conv4/weights", "conv4/biases", "conv5/weights", "conv5/biases", "conv6/weights", "conv6/biases",
 				"softmax_linear/weights", "softmax_linear/biases"},
 			map[string][]int{"conv1/weights": {3, 3, 3, 32}, "conv6/weights": {3, 3, 128, 128}, "softmax_linear/weights": {2048, 10}}},
+		// whiten 288+24; blocks of 32, 128, 128: convolutions 9·in·out+out, each batch
+		// normalization beta, moving_mean and moving_variance; dense 128·10+10.
+		"fast": {499266,
+			[]string{"whiten/weights", "whiten/biases",
+				"block1/conv1/weights", "block1/conv1/biases", "block1/norm1/beta", "block1/norm1/moving_mean", "block1/norm1/moving_variance",
+				"block1/conv2/weights", "block1/conv2/biases", "block1/norm2/beta", "block1/norm2/moving_mean", "block1/norm2/moving_variance",
+				"block2/conv1/weights", "block2/conv1/biases", "block2/norm1/beta", "block2/norm1/moving_mean", "block2/norm1/moving_variance",
+				"block2/conv2/weights", "block2/conv2/biases", "block2/norm2/beta", "block2/norm2/moving_mean", "block2/norm2/moving_variance",
+				"block3/conv1/weights", "block3/conv1/biases", "block3/norm1/beta", "block3/norm1/moving_mean", "block3/norm1/moving_variance",
+				"block3/conv2/weights", "block3/conv2/biases", "block3/norm2/beta", "block3/norm2/moving_mean", "block3/norm2/moving_variance",
+				"softmax_linear/weights", "softmax_linear/biases"},
+			map[string][]int{"whiten/weights": {2, 2, 3, 24}, "block1/conv1/weights": {3, 3, 24, 32},
+				"block3/conv2/weights": {3, 3, 128, 128}, "block2/norm1/moving_mean": {128}, "softmax_linear/weights": {128, 10}}},
 	}
-	if got := PresetNames(); !reflect.DeepEqual(got, []string{"cifar10", "cs231n"}) {
+	if got := PresetNames(); !reflect.DeepEqual(got, []string{"cifar10", "cs231n", "fast"}) {
 		t.Errorf("PresetNames() = %v", got)
 	}
 	for name, want := range cases {
@@ -272,7 +285,7 @@ func TestOverfit(t *testing.T) {
 
 func TestStepAllocatesNothing(t *testing.T) {
 	cifar10, _ := Preset("cifar10")
-	for _, spec := range []Spec{tinySpec(), cifar10} { // im2col and implicit convolutions
+	for _, spec := range []Spec{tinySpec(), cifar10, tinyFastSpec()} { // im2col and implicit convolutions; the fast preset's kinds
 		for _, threads := range []int{1, 2} {
 			m := mustModel(t, spec, 1)
 			tr := mustTrainer(t, m, 4, threads)
@@ -376,5 +389,38 @@ func TestCS231nTrains(t *testing.T) {
 	}
 	if s := tr.Optimizer().Steps(); s != 6 || tr.Optimizer().Slots()[0].Name != "conv1/weights/Momentum" {
 		t.Errorf("momentum: %d steps, first slot %q", s, tr.Optimizer().Slots()[0].Name)
+	}
+}
+
+// TestFastTrains: the fast preset builds, whitens from data, and trains a few steps on one
+// batch with the placeholder optimizer (momentum) and with Adam, its loss falling and finite.
+func TestFastTrains(t *testing.T) {
+	for _, opt := range []OptimizerConfig{DefaultMomentum(), DefaultAdam()} {
+		t.Run(opt.Kind, func(t *testing.T) {
+			spec := FastSpec(8)
+			spec.Optimizer = opt
+			m := mustModel(t, spec, 1)
+			images, labels := randBatch(rand.New(rand.NewPCG(3, 3)), spec, 32)
+			if err := m.InitWhitening(images); err != nil {
+				t.Fatal(err)
+			}
+			tr := mustTrainer(t, m, 32, 2)
+			first := tr.Step(images, labels)
+			var last float32
+			for range 5 {
+				last = tr.Step(images, labels)
+			}
+			if math.IsNaN(float64(last)) || !(last < first) {
+				t.Errorf("fast loss %g after 6 steps on one batch, started at %g", last, first)
+			}
+			for _, v := range m.Values() {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatalf("a parameter is %g", v)
+				}
+			}
+			if v := m.Param("block3/norm2/moving_variance").Data()[0]; v == 1 || !(v > 0) {
+				t.Errorf("running variance %g after 6 steps", v)
+			}
+		})
 	}
 }

@@ -24,13 +24,15 @@ type Optimizer interface {
 	Slots() []*Param
 }
 
-// NewOptimizer returns the optimizer that cfg describes, bound to params (it keeps one set of
-// slots per parameter, zeroed). With a schedule or an average it is the base optimizer driven
-// by them (schedule.go); without, the base optimizer itself, computing as it always did.
+// NewOptimizer returns the optimizer that cfg describes, bound to the Trained parameters of
+// params (it keeps one set of slots per parameter, zeroed; Fixed parameters and Statistics
+// have none). With a schedule or an average it is the base optimizer driven by them
+// (schedule.go); without, the base optimizer itself, computing as it always did.
 func NewOptimizer(cfg OptimizerConfig, params []*Param) (Optimizer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	params = Trainable(params)
 	var base stepper
 	switch cfg.Kind {
 	case OptAdam:

@@ -21,6 +21,38 @@ type Param struct {
 	Grad *tensor.Dense
 	// Decay is the L2 weight-decay factor wd of this parameter: wd*sum(w²)/2 joins the loss.
 	Decay float32
+	// Use says how training treats the parameter: most are Trained; a whitening layer's
+	// weights are Fixed and a batch normalization's running statistics are Statistics.
+	Use Use
+}
+
+// Use says how training treats a parameter. Every parameter lives in the model's slabs and in
+// checkpoints alike; only what fills its gradient slot and who updates it differ.
+type Use uint8
+
+const (
+	// Trained parameters are updated by the optimizer from their gradients.
+	Trained Use = iota
+	// Fixed parameters are set once (from data, as the whitening layer's weights) and never
+	// updated: their gradient slot stays zero and the optimizer skips them.
+	Fixed
+	// Statistics are running statistics for evaluation (batch normalization's moving mean
+	// and variance). Their gradient slot carries, instead of a gradient, each shard's batch
+	// statistics scaled like its gradients, so the shard tree sums them with the gradients in
+	// its fixed order, and Trainer.Apply folds the sum into the running values: the same bits
+	// for any number of workers, with nothing exchanged besides the gradient slab.
+	Statistic
+)
+
+// Trainable lists the parameters of ps the optimizer updates (Use Trained), in order.
+func Trainable(ps []*Param) []*Param {
+	out := make([]*Param, 0, len(ps))
+	for _, p := range ps {
+		if p.Use == Trained {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // viewParams makes one parameter per shape, in order, whose Value is a view of the next part of
@@ -32,7 +64,7 @@ func viewParams(shapes []paramShape, values, grads []float32) []*Param {
 	off := 0
 	for i, s := range shapes {
 		n := sizeOf(s.shape)
-		p := &Param{Name: s.name, Value: view(values[off:off+n:off+n], s.shape), Decay: s.decay}
+		p := &Param{Name: s.name, Value: view(values[off:off+n:off+n], s.shape), Decay: s.decay, Use: s.use}
 		if grads != nil {
 			p.Grad = view(grads[off:off+n:off+n], s.shape)
 		}

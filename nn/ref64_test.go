@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"cifar10/nn/shard"
+)
 
 // Float64 reference implementations of every layer, written directly from TensorFlow's
 // definitions with plain loops (independent of the engine's im2col, window tables and kernels).
@@ -143,6 +147,17 @@ func model64(spec Spec, params map[string][]float64, x []float64, labels []uint8
 			in[1], _ = samePad(in[1], l.Size, l.Stride)
 		case KindLRN:
 			x = lrn64(x, in[2], l.Radius, l.Bias, l.Alpha, l.Beta)
+		case KindGELU:
+			x = gelu64(x)
+		case KindGlobalMaxPool:
+			x = globalMax64(x, n, in[0]*in[1], in[2])
+			in[0], in[1] = 1, 1
+		case KindBatchNorm:
+			x, _, _ = batchNorm64(x, n, in[0]*in[1], in[2], params[l.Name+"/gamma"], params[l.Name+"/beta"], l.Epsilon)
+		case KindWhiten:
+			o := whitenOut(l.Size, in[2])
+			x = whiten64(x, n, in[0], in[1], in[2], params[l.Name+"/weights"], params[l.Name+"/biases"], l.Size, o)
+			in = [3]int{in[0] - l.Size + 1, in[1] - l.Size + 1, o}
 		case KindDense:
 			x = dense64(x, n, in[0]*in[1]*in[2], params[l.Name+"/weights"], params[l.Name+"/biases"], l.Out, l.ReLU)
 			in = [3]int{1, 1, l.Out}
@@ -150,7 +165,7 @@ func model64(spec Spec, params map[string][]float64, x []float64, labels []uint8
 	}
 	loss := xent64(x, labels, spec.Classes) / float64(n)
 	for _, l := range spec.Layers {
-		if w := params[l.Name+"/weights"]; w != nil {
+		if w := params[l.Name+"/weights"]; w != nil && l.WeightDecay != 0 {
 			s := 0.0
 			for _, v := range w {
 				s += v * v
@@ -175,4 +190,88 @@ func dot64(a []float64, b []float32) float64 {
 		s += v * float64(b[i])
 	}
 	return s
+}
+
+// gelu64 is x·Φ(x) with Φ(x) = (1 + erf(x/√2))/2.
+func gelu64(x []float64) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = v * (1 + math.Erf(v/math.Sqrt2)) / 2
+	}
+	return y
+}
+
+// globalMax64 is each channel's largest value over an example's pixels.
+func globalMax64(x []float64, n, pix, c int) []float64 {
+	y := make([]float64, n*c)
+	for e := range n {
+		for j := range c {
+			m := math.Inf(-1)
+			for p := range pix {
+				m = max(m, x[(e*pix+p)*c+j])
+			}
+			y[e*c+j] = m
+		}
+	}
+	return y
+}
+
+// batchNorm64 normalizes each channel over each group of examples (the shards of nn/shard
+// for n examples), then scales by gamma (nil: 1) and adds beta. It also returns each
+// channel's mean over the groups of their means and of their unbiased variances, weighted
+// by the groups' examples: what the running statistics receive.
+func batchNorm64(x []float64, n, pix, c int, gamma, beta []float64, eps float64) (y, mean, variance []float64) {
+	y = make([]float64, len(x))
+	mean, variance = make([]float64, c), make([]float64, c)
+	groups := shard.Count(n)
+	for g := range groups {
+		lo, hi := shard.Bounds(n, groups, g)
+		cnt := float64((hi - lo) * pix)
+		for j := range c {
+			m, v := 0.0, 0.0
+			for i := lo * pix; i < hi*pix; i++ {
+				m += x[i*c+j]
+			}
+			m /= cnt
+			for i := lo * pix; i < hi*pix; i++ {
+				v += (x[i*c+j] - m) * (x[i*c+j] - m)
+			}
+			v /= cnt
+			s := 1.0
+			if gamma != nil {
+				s = gamma[j]
+			}
+			for i := lo * pix; i < hi*pix; i++ {
+				y[i*c+j] = (x[i*c+j]-m)/math.Sqrt(v+eps)*s + beta[j]
+			}
+			w := float64(hi-lo) / float64(n)
+			mean[j] += m * w
+			variance[j] += v * cnt / (cnt - 1) * w
+		}
+	}
+	return y, mean, variance
+}
+
+// whiten64 is a k×k convolution without padding (HWIO weights [k,k,c,o]) plus bias.
+func whiten64(x []float64, n, h, w, c int, wt, b []float64, k, o int) []float64 {
+	oh, ow := h-k+1, w-k+1
+	y := make([]float64, n*oh*ow*o)
+	for e := range n {
+		for oy := range oh {
+			for ox := range ow {
+				for q := range o {
+					s := b[q]
+					for ky := range k {
+						for kx := range k {
+							for ci := range c {
+								s += x[((e*h+oy+ky)*w+ox+kx)*c+ci] * wt[((ky*k+kx)*c+ci)*o+q]
+							}
+						}
+					}
+					y[((e*oh+oy)*ow+ox)*o+q] = s
+				}
+			}
+		}
+	}
+	return y
 }

@@ -21,6 +21,9 @@ type Trainer struct {
 	xent   *softmaxXent
 	input  []float32 // the images of the last forward (the caller's slice)
 	loss   float64   // cross-entropy sum of the last forward
+	pass   pass      // the current pass, shared with the layers
+	folds  []folder  // the layers with running statistics
+	first  int       // the first layer the last backward pass reached (firstTrained)
 }
 
 // NewTrainer prepares m for batches of up to batch examples, computing with threads threads
@@ -37,15 +40,35 @@ func NewTrainer(m *Model, opt Optimizer, batch, threads int) (*Trainer, error) {
 	layers := m.spec.Layers
 	in := m.spec.Input
 	for i, l := range layers {
-		c := layerConfig{in: in, out: m.shapes[i], params: m.layer[i], batch: batch, r: t.r, relu: t.relu(i), needDx: i > 0}
+		c := layerConfig{in: in, out: m.shapes[i], params: m.layer[i], batch: batch, r: t.r, relu: t.relu(i), needDx: i > 0, pass: &t.pass}
 		size := batch * c.out[0] * c.out[1] * c.out[2]
-		t.layers = append(t.layers, kinds[l.Kind].build(l, c))
+		built := kinds[l.Kind].build(l, c)
+		if f, ok := built.(folder); ok {
+			t.folds = append(t.folds, f)
+		}
+		t.layers = append(t.layers, built)
 		t.acts = append(t.acts, make([]float32, size))
 		t.grads = append(t.grads, make([]float32, size))
 		in = c.out
 	}
 	t.xent = newSoftmaxXent(m.spec.Classes, batch, m.spec.Recipe.LabelSmoothing)
 	return t, nil
+}
+
+// firstTrained is the first layer with a Trained parameter (len(layers) if none). The
+// backward pass stops there: the layers before it have nothing to learn, so no layer needs
+// their output gradients. A whitening layer whose bias a recipe freezes (its Use set to
+// Fixed, airbench does it after a few epochs) is one: from the next pass on, neither it nor
+// the GELU after it runs backward, and the first convolution skips its input gradient.
+func firstTrained(layers [][]*Param) int {
+	for i, ps := range layers {
+		for _, p := range ps {
+			if p.Use == Trained {
+				return i
+			}
+		}
+	}
+	return len(layers)
 }
 
 // relu says whether layer i applies a ReLU. A layer whose kind passesReLU, followed by one whose
@@ -89,6 +112,7 @@ func (t *Trainer) Step(images []float32, labels []uint8) float32 {
 // that the shards' gradients and losses add up to the batch mean. Weight decay is not included:
 // add it once, after summing, with WeightDecay.
 func (t *Trainer) Gradients(images []float32, labels []uint8, scale float32) float32 {
+	t.pass = pass{train: true, scale: scale}
 	t.forward(images, len(labels))
 	return t.backward(labels, scale)
 }
@@ -100,11 +124,20 @@ func (t *Trainer) backward(labels []uint8, scale float32) float32 {
 	last := len(t.layers) - 1
 	t.loss = t.xent.forward(t.acts[last], labels)
 	t.xent.backward(t.grads[last], labels, scale)
-	for i := last; i >= 0; i-- {
+	t.first = firstTrained(t.model.layer)
+	for _, ps := range t.model.layer[:t.first] {
+		for _, p := range ps {
+			clear(p.GradData()) // nothing to learn there (a frozen bias): no stale gradient
+		}
+	}
+	for i := last; i >= t.first; i-- {
 		x := t.input
 		var dx []float32
 		if i > 0 {
-			x, dx = t.acts[i-1], t.grads[i-1]
+			x = t.acts[i-1]
+		}
+		if i > t.first {
+			dx = t.grads[i-1]
 		}
 		t.layers[i].backward(x, t.acts[i], t.grads[i], dx, n)
 	}
@@ -136,18 +169,24 @@ func (t *Trainer) DecayLoss() float32 {
 	return float32(total)
 }
 
-// Apply updates the parameters from their current gradients with the optimizer.
+// Apply updates the parameters from their current gradients with the optimizer, then folds
+// the batch statistics summed into the gradient slots of Statistic parameters into their
+// running values (batch normalization).
 func (t *Trainer) Apply() {
 	if t.opt == nil {
 		panic("nn: Trainer.Apply without an optimizer")
 	}
 	t.opt.Apply()
+	for _, f := range t.folds {
+		f.fold()
+	}
 }
 
 // Logits runs the model on len(images)/InputSize examples and returns their logits
 // (examples x classes). The slice is the trainer's own and is overwritten by the next call.
 func (t *Trainer) Logits(images []float32) []float32 {
 	n := len(images) / t.model.InputSize()
+	t.pass = pass{}
 	t.forward(images, n)
 	return t.acts[len(t.acts)-1][:n*t.model.spec.Classes]
 }

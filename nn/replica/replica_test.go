@@ -158,7 +158,61 @@ func TestWorkersDoNotChangeResults(t *testing.T) {
 // TestUnevenShards: a batch of 100 (6 shards of 16 or 17) on up to 8 workers, some with no
 // shard at all, still gives one worker's bits.
 func TestUnevenShards(t *testing.T) {
-	sameBitsForAnyWorkers(t, randomSet(2, 90), 3, 100, 4, 1, 4, 5, 8)
+	sameBitsForAnyWorkers(t, smallSpec(), randomSet(2, 90), 3, 100, 4, 1, 4, 5, 8)
+}
+
+// normSpec is a small model with batch normalization (with and without scale), GELU, a
+// whitening first layer and global max pooling, on 12x12 crops.
+func normSpec() nn.Spec {
+	return nn.Spec{
+		Name: "norm", Input: [3]int{12, 12, 3}, Classes: 10,
+		Layers: []nn.LayerSpec{
+			{Kind: nn.KindWhiten, Name: "whiten", Size: 2, Epsilon: 5e-4},
+			{Kind: nn.KindGELU, Name: "gelu0"},
+			{Kind: nn.KindConv, Name: "conv1", Size: 3, Out: 8, Stddev: 0.1},
+			{Kind: nn.KindMaxPool, Name: "pool1", Size: 2, Stride: 2},
+			{Kind: nn.KindBatchNorm, Name: "bn1", Momentum: 0.6, Epsilon: 1e-5, Scale: true},
+			{Kind: nn.KindGELU, Name: "gelu1"},
+			{Kind: nn.KindConv, Name: "conv2", Size: 3, Out: 8, Stddev: 0.1},
+			{Kind: nn.KindBatchNorm, Name: "bn2", Momentum: 0.6, Epsilon: 1e-5},
+			{Kind: nn.KindGELU, Name: "gelu2"},
+			{Kind: nn.KindGlobalMaxPool, Name: "pool2"},
+			{Kind: nn.KindDense, Name: "softmax_linear", Out: 10, Stddev: 0.1},
+		},
+		Optimizer: nn.DefaultMomentum(),
+	}
+}
+
+// TestBatchNormStatisticsForAnyWorkers: batch normalization's running statistics travel in
+// the gradient slab through the fixed tree, so with them every weight, slot and running
+// statistic has one worker's bits for 1, 2, 3 and 4 workers (a batch of 100: 6 uneven
+// shards), and the statistics did move.
+func TestBatchNormStatisticsForAnyWorkers(t *testing.T) {
+	spec := normSpec()
+	sameBitsForAnyWorkers(t, spec, randomSet(8, 120), 4, 100, 3, 1, 2, 3, 4)
+	g := newGroup(t, spec, randomSet(8, 120), 4, 100, 2)
+	g.step(t, 0)
+	if v := g.replicas[1].Model().Param("bn2/moving_variance").Data()[0]; v == 1 || !(v > 0) {
+		t.Errorf("bn2/moving_variance[0] = %g after a step", v)
+	}
+	// The whole-batch trainer normalizes over the same shards: its step lands within
+	// rounding of the sharded one, running statistics included.
+	m, _ := nn.NewModel(spec, 4)
+	opt, _ := nn.NewOptimizer(spec.Optimizer, m.Params())
+	tr, _ := nn.NewTrainer(m, opt, 100, 2)
+	defer tr.Close()
+	images, labels := make([]float32, 100*m.InputSize()), make([]uint8, 100)
+	cifar.NewSampler(randomSet(8, 120), 4, 12).Fill(0, 100, images, labels)
+	whole := tr.Step(images, labels)
+	if math.Abs(float64(whole-g.losses[0])) > 1e-5*float64(whole) {
+		t.Errorf("sharded loss %v, whole batch %v", g.losses[0], whole)
+	}
+	got, want := g.state(0, false), m.Values()
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*max(1, math.Abs(float64(want[i]))) {
+			t.Fatalf("value %d: sharded %v, whole batch %v", i, got[i], want[i])
+		}
+	}
 }
 
 // TestOneShardIsTrainerStep: below 32 examples a batch is one shard, and a replica's step is
@@ -324,17 +378,17 @@ func TestLoneComputeSumsIntoTheModel(t *testing.T) {
 // last one alone, which publishes its sum from its gradient slab; every worker still ends with
 // one worker's bits.
 func TestOneShardSharedByWorkers(t *testing.T) {
-	sameBitsForAnyWorkers(t, randomSet(7, 60), 2, 16, 3, 1, 2, 3)
+	sameBitsForAnyWorkers(t, smallSpec(), randomSet(7, 60), 2, 16, 3, 1, 2, 3)
 }
 
 // sameBitsForAnyWorkers trains steps steps of batch on set from seed with each number of
 // workers in turn, and fails unless every worker of every group ends with the same state
 // (weights, optimizer slots) as the first.
-func sameBitsForAnyWorkers(t *testing.T, set *cifar.Set, seed uint64, batch, steps int, workers ...int) {
+func sameBitsForAnyWorkers(t *testing.T, spec nn.Spec, set *cifar.Set, seed uint64, batch, steps int, workers ...int) {
 	t.Helper()
 	var want []float32
 	for _, n := range workers {
-		g := newGroup(t, smallSpec(), set, seed, batch, n)
+		g := newGroup(t, spec, set, seed, batch, n)
 		for s := range steps {
 			g.step(t, s)
 		}
