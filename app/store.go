@@ -16,6 +16,7 @@ type Store struct {
 	// LRSet is true once the learning rate was chosen (in the address or the controls);
 	// until then a preset's default applies.
 	LRSet   bool
+	Build   BuildView // which build runs, and whether offline (browser.go)
 	Worker  WorkerView
 	Group   coord.GroupView // the workers sharing the training (workers.go)
 	Dataset DatasetView
@@ -47,6 +48,7 @@ type WorkerView struct {
 	Failed  bool
 	Presets []protocol.PresetInfo
 	Kernel  string
+	Build   string // the worker's protocol.Build
 }
 
 // Dataset phases.
@@ -265,7 +267,12 @@ func (s *Store) Apply(in wasm.Inbound) *protocol.Message {
 }
 
 func (s *Store) ready(r protocol.Ready) *protocol.Message {
-	s.Worker = WorkerView{Ready: true, Presets: r.Presets, Kernel: r.Kernel}
+	if r.Build != protocol.Build {
+		s.Worker = WorkerView{Failed: true, Build: r.Build}
+		s.notify(protocol.WhereWorker, T(msgMixedBuild, protocol.Build, r.Build))
+		return nil
+	}
+	s.Worker = WorkerView{Ready: true, Presets: r.Presets, Kernel: r.Kernel, Build: r.Build}
 	if p, ok := s.Preset(s.Settings.Preset); ok && !s.LRSet {
 		s.Settings.LR = p.LR
 	} else if !ok {
