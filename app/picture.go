@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -36,11 +35,11 @@ func PictureRecord(name string, data []byte) ([]byte, error) {
 	case err == nil:
 		return rec, nil
 	case errors.Is(err, picture.ErrNotPicture):
-		return nil, fmt.Errorf("the file %s is not a PNG or JPEG image, so it was not classified", name)
+		return nil, errors.New(T(msgPicNotImage, name))
 	case errors.As(err, &size):
-		return nil, fmt.Errorf("the picture %s is %dx%d pixels, more than the %d megapixels this page classifies", name, size.Width, size.Height, MaxPicturePixels>>20)
+		return nil, errors.New(T(msgPicTooLarge, name, size.Width, size.Height, MaxPicturePixels>>20))
 	default:
-		return nil, fmt.Errorf("the picture %s could not be decoded (%v), so it was not classified", name, err)
+		return nil, errors.New(T(msgPicBroken, name, err))
 	}
 }
 

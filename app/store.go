@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 
 	"cifar10/wasm"
 	"cifar10/wasm/coord"
@@ -151,22 +150,22 @@ func (s *Store) Preset(name string) (protocol.PresetInfo, bool) {
 func (s *Store) CanStart() (bool, string) {
 	switch {
 	case s.Worker.Failed:
-		return false, "the training worker stopped: reload the page"
+		return false, T(msgWhyWorkerStopped)
 	case !s.Worker.Ready:
-		return false, "the worker is starting"
+		return false, T(msgWhyWorkerStarting)
 	case s.Dataset.Phase == DatasetLoading || s.Dataset.Phase == DatasetWaiting:
-		return false, "the dataset is loading"
+		return false, T(msgWhyDatasetLoading)
 	case s.Dataset.Phase != DatasetReady:
-		return false, "the dataset is not loaded"
+		return false, T(msgWhyDatasetMissing)
 	case s.Run.Active():
-		return false, "a run is in progress"
+		return false, T(msgWhyRunning)
 	case s.Eval.Running:
-		return false, "an evaluation is running"
+		return false, T(msgWhyEvaluating)
 	case s.Checkpoints.Pending != nil:
-		return false, "a checkpoint is being restored"
+		return false, T(msgWhyRestoring)
 	}
 	if _, ok := s.Preset(s.Settings.Preset); !ok {
-		return false, fmt.Sprintf("there is no preset %q", s.Settings.Preset)
+		return false, T(msgWhyNoPreset, s.Settings.Preset)
 	}
 	if err := s.Settings.Validate(); err != nil {
 		return false, err.Error()
@@ -276,7 +275,7 @@ func (s *Store) ready(r protocol.Ready) *protocol.Message {
 	if p, ok := s.Preset(s.Settings.Preset); ok && !s.LRSet {
 		s.Settings.LR = p.LR
 	} else if !ok {
-		s.notify(whereSettings, fmt.Sprintf("there is no preset %q; choose one of the list", s.Settings.Preset))
+		s.notify(whereSettings, T(msgNoPresetChoose, s.Settings.Preset))
 	}
 	s.Dataset.Phase = DatasetLoading
 	return &protocol.Message{Payload: protocol.Load{}}
@@ -325,7 +324,7 @@ func (s *Store) failure(f protocol.Failure) {
 		s.Worker.Failed = true
 		s.Eval.Running = false
 		if s.Run.Active() {
-			s.Run.Phase, s.Run.Reason = protocol.PhaseFailed, "the worker stopped"
+			s.Run.Phase, s.Run.Reason = protocol.PhaseFailed, T(msgRunWorkerStopped)
 		}
 	}
 	s.notify(f.Where, f.Message)

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"slices"
 
 	"cifar10/wasm"
@@ -132,7 +131,7 @@ func (s *Store) runShape(m protocol.Message) (batch, params int) {
 func (s *Store) WorkerLost(number, of int, why string) {
 	s.Eval.Running = false
 	if !s.Run.Active() {
-		s.notify(protocol.WhereWorker, fmt.Sprintf("training worker %d of %d stopped (%s); %s left", number, of, why, workers(s.Group.Size)))
+		s.notify(protocol.WhereWorker, T(msgWorkerLost, number, of, why, workers(s.Group.Size)))
 		return
 	}
 	s.Run.Phase = protocol.PhaseFailed
@@ -156,12 +155,12 @@ type lostWorker struct {
 func (s *Store) lostText() string {
 	l := s.lost
 	l.step = s.Run.Step
-	l.reason = fmt.Sprintf("worker %d of %d stopped at step %d", l.number, l.of, l.step)
-	text := fmt.Sprintf("training worker %d of %d stopped (%s), so training stopped at step %d.", l.number, l.of, l.why, l.step)
+	l.reason = T(msgWorkerLostReason, l.number, l.of, l.step)
+	text := T(msgWorkerLostRun, l.number, l.of, l.why, l.step)
 	if c, ok := s.Checkpoints.Latest(); ok {
-		return text + fmt.Sprintf(" The checkpoints are intact: Resume latest goes on from %s with the %s left", c.Name(), workers(s.Group.Size))
+		return text + T(msgWorkerLostResume, c.Name(), workers(s.Group.Size))
 	}
-	return text + fmt.Sprintf(" Start again with the %s left", workers(s.Group.Size))
+	return text + T(msgWorkerLostStart, workers(s.Group.Size))
 }
 
 // lostStep rewrites the lost worker's notice when the leader's late reports moved the step.
