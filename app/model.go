@@ -36,13 +36,29 @@ func (m *ModelPanel) Render() app.UI {
 				app.Range(p.Layers).Slice(func(i int) app.UI {
 					l := p.Layers[i]
 					return app.Tr().Body(
-						app.Td().Text(l.Name), app.Td().Text(l.Kind),
+						app.Td().Text(l.Name), app.Td().Text(translated(layerKinds, l.Kind)),
 						app.Td().Class("num").Text(Shape(l.Output)), app.Td().Class("num").Text(Thousands(int64(l.Params))),
 					)
 				}),
 			),
 		),
 		app.P().ID(ModelParamsID).Class("total").DataSet("params", p.NumParams).
-			Text(T(msgModelTotal, Thousands(int64(p.NumParams)), p.Optimizer, FormatLR(p.LR))),
+			Text(T(msgModelTotal, Thousands(int64(p.NumParams)), translated(optimizers, p.Optimizer), FormatLR(p.LR))),
 	)
+}
+
+// layerKinds are the engine's layer kinds (nn.LayerKind, as the worker lists them) with their
+// catalogue keys; optimizers likewise.
+var (
+	layerKinds = map[string]Key{"conv": msgKindConv, "dense": msgKindDense, "lrn": msgKindLRN, "maxpool": msgKindMaxpool}
+	optimizers = map[string]Key{"adam": msgOptimizerAdam, "momentum": msgOptimizerMomentum}
+)
+
+// translated is name in the page's language when keys has it, else name as the worker wrote it
+// (a layer kind added to the engine before the catalogues know it).
+func translated(keys map[string]Key, name string) string {
+	if k, ok := keys[name]; ok {
+		return T(k)
+	}
+	return name
 }

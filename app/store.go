@@ -1,7 +1,6 @@
 package app
 
 import (
-
 	"cifar10/wasm"
 	"cifar10/wasm/coord"
 	"cifar10/wasm/protocol"

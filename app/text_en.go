@@ -221,4 +221,10 @@ var english = map[Key]string{
 	msgExpectedSeed:       "expected a whole number from 0 to %d",
 	msgUnknownSetting:     "unknown setting %q",
 	msgExpectedLR:         "expected a learning rate above 0 and at most 10",
+	msgKindConv:           "conv",
+	msgKindDense:          "dense",
+	msgKindLRN:            "lrn",
+	msgKindMaxpool:        "maxpool",
+	msgOptimizerAdam:      "adam",
+	msgOptimizerMomentum:  "momentum",
 }

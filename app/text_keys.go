@@ -221,4 +221,10 @@ const (
 	msgExpectedSeed       Key = "expected-seed"
 	msgUnknownSetting     Key = "unknown-setting"
 	msgExpectedLR         Key = "expected-lr"
+	msgKindConv           Key = "kind-conv"
+	msgKindDense          Key = "kind-dense"
+	msgKindLRN            Key = "kind-lrn"
+	msgKindMaxpool        Key = "kind-maxpool"
+	msgOptimizerAdam      Key = "optimizer-adam"
+	msgOptimizerMomentum  Key = "optimizer-momentum"
 )

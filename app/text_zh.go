@@ -221,4 +221,10 @@ var chinese = map[Key]string{
 	msgExpectedSeed:       "应为 0 到 %d 之间的整数",
 	msgUnknownSetting:     "未知的设置 %q",
 	msgExpectedLR:         "学习率应大于 0 且不超过 10",
+	msgKindConv:           "卷积",
+	msgKindDense:          "全连接",
+	msgKindLRN:            "局部响应归一化",
+	msgKindMaxpool:        "最大池化",
+	msgOptimizerAdam:      "Adam",
+	msgOptimizerMomentum:  "动量",
 }
