@@ -119,7 +119,7 @@ var asciiWords = regexp.MustCompile(`[A-Za-z][A-Za-z0-9.@_-]*`)
 var allowedInChinese = map[string]bool{
 	"CIFAR-10": true, "Go": true, "TensorFlow": true, "WebAssembly": true, "SIMD": true, "Web": true, "Worker": true,
 	"IndexedDB": true, "SharedArrayBuffer": true, "Chrome": true, "Edge": true, "Firefox": true, "Safari": true,
-	"PNG": true, "JPEG": true, "MB": true, "GB": true, "top-1": true, "auto": true, "lang": true, "en": true, "zh": true,
+	"PNG": true, "JPEG": true, "MB": true, "GB": true, "top-1": true, "Adam": true, "auto": true, "lang": true, "en": true, "zh": true,
 	"e-3": true, "has_trained": true, "True": true, "cifar10": true, "train": true, "train-dir": true,
 	"navigator.storage.estimate": true,
 }
