@@ -220,6 +220,7 @@ func (p *CheckpointsPanel) Render() app.UI {
 				app.Input().ID(CkptUploadID).Type("file").Accept(".safetensors,application/octet-stream").
 					Disabled(v.Unavailable != "" || v.Uploading != "").
 					OnChange(func(ctx app.Context, e app.Event) { ctx.NewAction(actionCkptUpload) }),
+				fileButton(),
 			),
 			app.If(v.Uploading != "", func() app.UI {
 				return app.Span().ID(CkptUploadingID).Class("muted").Text(T(msgChecking, v.Uploading))

@@ -49,6 +49,7 @@ func (h *Home) OnMount(ctx app.Context) {
 	query := app.Window().URL().Query()
 	l, badLang := ChooseLang(query.Get(QueryLang), browserLanguages())
 	SetLang(l)
+	app.Window().Get("document").Get("documentElement").Set("lang", htmlLang[l])
 	features := detectFeatures()
 	h.isolated = features.Isolated
 	h.store = NewStore(ParseQuery(query))
@@ -283,8 +284,18 @@ func (h *Home) renderLang() app.UI {
 	)
 }
 
+// htmlLang is each language's tag for <html lang>, which screen readers and fonts follow.
+var htmlLang = map[Lang]string{English: "en", Chinese: "zh-CN"}
+
 // langNames are the languages as their readers write them, the same in every catalogue.
 var langNames = map[Lang]string{English: "English", Chinese: "中文"}
+
+// fileButton is the visible button of a file input, in the page's language: the browser's own
+// ("Choose File", "No file chosen") speaks the browser's language, so the input itself is
+// hidden but stays focusable, and its label opens it (assets/app.css, .upload).
+func fileButton() app.UI {
+	return app.Span().Class("file-button").Aria("hidden", "true").Text(T(msgChooseFile))
+}
 
 // Notices lists messages for the user, each with a dismiss button.
 type Notices struct {

@@ -293,6 +293,7 @@ func (p *ClassifyPanel) Render() app.UI {
 			app.Input().ID(ClassifyUploadID).Type("file").Accept("image/png,image/jpeg,.png,.jpg,.jpeg").
 				Disabled(!p.CanPredict).
 				OnChange(func(ctx app.Context, e app.Event) { ctx.NewAction(actionClassify) }),
+			fileButton(),
 		),
 		app.If(!p.CanPredict, func() app.UI { return app.P().Class("muted").Text(endSentence(p.Why)) }),
 		app.If(v.Problem != "", func() app.UI { return app.P().ID(ClassifyErrorID).Class("error").Text(v.Problem) }),

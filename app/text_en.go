@@ -227,4 +227,5 @@ var english = map[Key]string{
 	msgKindMaxpool:        "maxpool",
 	msgOptimizerAdam:      "adam",
 	msgOptimizerMomentum:  "momentum",
+	msgChooseFile:         "Choose file",
 }

@@ -227,4 +227,5 @@ const (
 	msgKindMaxpool        Key = "kind-maxpool"
 	msgOptimizerAdam      Key = "optimizer-adam"
 	msgOptimizerMomentum  Key = "optimizer-momentum"
+	msgChooseFile         Key = "choose-file"
 )

@@ -227,4 +227,5 @@ var chinese = map[Key]string{
 	msgKindMaxpool:        "最大池化",
 	msgOptimizerAdam:      "Adam",
 	msgOptimizerMomentum:  "动量",
+	msgChooseFile:         "选择文件",
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` / `make run` need on a fresh Debian machine with only Go:
-# Node.js (runs the engine's wasm tests), Chromium (browser tests), brotli (compressed wasm).
+# Node.js (runs the engine's wasm tests), Chromium (browser tests), brotli (compressed wasm),
+# a Chinese font (the lang=zh screenshots).
 set -euo pipefail
 what=${1:-test}
 need=()
@@ -8,6 +9,8 @@ command -v brotli >/dev/null || need+=(brotli)
 if [ "$what" = test ]; then
   command -v node >/dev/null || need+=(nodejs)
   [ -x /usr/lib/chromium/chromium ] || [ -x /usr/bin/chromium ] || need+=(chromium)
+  # A Chinese font, so the lang=zh screenshots show characters rather than boxes.
+  [ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "deps: installing ${need[*]} (Debian packages)"
