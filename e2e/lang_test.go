@@ -12,8 +12,6 @@ import (
 
 	ui "cifar10/app"
 	"cifar10/wasm/protocol"
-
-	"github.com/chromedp/chromedp"
 )
 
 // pageWordsJS collects what a reader sees or hears of the page, outside the log (the seed
@@ -111,11 +109,8 @@ func TestChinese(t *testing.T) {
 	Screenshot(t, ctx, "lang-zh")
 
 	// The switch: English, same settings, from the address.
-	if err := chromedp.Run(ctx, chromedp.SetValue(sel(ui.LangSwitchID), "en", chromedp.ByQuery),
-		chromedp.Evaluate(`document.getElementById('`+ui.LangSwitchID+`').dispatchEvent(new Event('change', {bubbles: true}))`, nil)); err != nil {
-		t.Fatal(err)
-	}
-	WaitJS(t, ctx, `location.search.includes('lang=en') && document.documentElement.lang === 'en'`, 30*time.Second)
+	Eval[bool](t, ctx, `(s => (s.value = 'en', s.dispatchEvent(new Event('change', {bubbles: true})), true))(document.getElementById('`+ui.LangSwitchID+`'))`)
+	WaitJS(t, ctx, `location.search.includes('lang=en') && document.documentElement?.lang === 'en' && !!document.getElementById('`+ui.ClientReadyID+`')`, 30*time.Second)
 	WaitJS(t, ctx, datasetReady, 30*time.Second)
 	if !strings.Contains(Eval[string](t, ctx, `location.search`), "seed=2") {
 		t.Errorf("the switch lost the settings: %s", Eval[string](t, ctx, `location.search`))
