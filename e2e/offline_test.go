@@ -5,6 +5,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,4 +105,44 @@ func reload(tb testing.TB, ctx context.Context) {
 	if err := WaitClientReady(ctx); err != nil {
 		tb.Fatalf("e2e: after the reload: %v", err)
 	}
+}
+
+// TestMixedBuild serves the page's wasm from one build and the worker's from another, as a
+// half-updated cache would: the page refuses the worker and says so in one sentence, and
+// Start stays off.
+func TestMixedBuild(t *testing.T) {
+	web2 := BuildWeb(t, secondBuild)
+	mixed := t.TempDir()
+	for _, f := range []string{"app.wasm", "app.wasm.gz"} {
+		copyFile(t, filepath.Join(Built(t).Web, f), filepath.Join(mixed, f))
+	}
+	for _, f := range []string{"worker.wasm", "worker.wasm.gz"} {
+		copyFile(t, filepath.Join(web2, f), filepath.Join(mixed, f))
+	}
+	ctx := NewBrowser(t, Timeout(2*time.Minute))
+	srv := StartServer(t, "-web", mixed)
+	Open(t, ctx, srv.URL+"/?workers=1")
+	WaitJS(t, ctx, `document.getElementById('`+ui.WorkerStatusID+`')?.dataset.failed === 'true'`, 60*time.Second)
+	text := Eval[string](t, ctx, `[...document.querySelectorAll('.notice[data-where="worker"] .notice-text')].map(e => e.textContent).join('\n')`)
+	if !strings.Contains(text, "build "+FirstBuild) || !strings.Contains(text, "build "+secondBuild) || !strings.Contains(text, "different versions") {
+		t.Errorf("the worker notice reads %q", text)
+	}
+	if !Eval[bool](t, ctx, `document.getElementById('`+ui.TrainStartID+`').disabled`) {
+		t.Error("Start is enabled with a worker from another build")
+	}
+}
+
+// copyFile copies src to dst keeping its modification time (the server prefers a twin only
+// when it is not older than its source).
+func copyFile(tb testing.TB, src, dst string) {
+	tb.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, _ := os.Stat(src)
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	os.Chtimes(dst, st.ModTime(), st.ModTime())
 }
