@@ -242,11 +242,7 @@ func (h *Home) renderStatus() app.UI {
 	case w.Ready:
 		text = T(msgWorkerReady, groupText(h.store.Group), w.Kernel)
 	}
-	if h.isolated {
-		text += " " + T(msgIsolated)
-	} else {
-		text += " " + T(msgNotIsolatedShort)
-	}
+	text = T(msgTwoSentences, text, T(choose(h.isolated, msgIsolated, msgNotIsolatedShort)))
 	return app.P().ID(ClientReadyID).Class("worker").DataSet("isolated", h.isolated).Body(
 		app.Span().ID(WorkerStatusID).DataSet("ready", w.Ready).DataSet("failed", w.Failed).
 			DataSet("kernel", w.Kernel).DataSet("workers", h.store.Group.Size).

@@ -228,4 +228,5 @@ var english = map[Key]string{
 	msgOptimizerAdam:      "adam",
 	msgOptimizerMomentum:  "momentum",
 	msgChooseFile:         "Choose file",
+	msgTwoSentences:       "%s %s",
 }

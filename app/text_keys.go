@@ -228,4 +228,5 @@ const (
 	msgOptimizerAdam      Key = "optimizer-adam"
 	msgOptimizerMomentum  Key = "optimizer-momentum"
 	msgChooseFile         Key = "choose-file"
+	msgTwoSentences       Key = "two-sentences"
 )

@@ -228,4 +228,5 @@ var chinese = map[Key]string{
 	msgOptimizerAdam:      "Adam",
 	msgOptimizerMomentum:  "动量",
 	msgChooseFile:         "选择文件",
+	msgTwoSentences:       "%s%s",
 }
