@@ -22,7 +22,8 @@ const secondBuild = "e2e-second"
 
 // TestOffline visits the page once with the server up, stops the server and reloads: the page
 // comes from the service worker's cache and the dataset from IndexedDB, says it runs offline
-// and from which build, trains 20 steps, saves checkpoints (and downloads one) and evaluates.
+// and from which build, trains 20 steps, saves checkpoints, downloads one and uploads it again,
+// and evaluates.
 // Then the server comes back, on the same address, with a new build: the next load runs it,
 // page and worker alike, online again.
 func TestOffline(t *testing.T) {
@@ -51,9 +52,12 @@ func TestOffline(t *testing.T) {
 		t.Fatalf("offline run ended at step %d, want 20", n)
 	}
 	row := WaitNewest(t, ctx, 20)
-	if _, data := Download(t, ctx, row); len(data) != row.Size {
+	path, data := Download(t, ctx, row)
+	if len(data) != row.Size {
 		t.Errorf("offline download: %d bytes, want %d", len(data), row.Size)
 	}
+	Upload(t, ctx, path)
+	WaitJS(t, ctx, `[...document.querySelectorAll('#`+ui.CkptListID+` .ckpt-row')].some(r => r.dataset.run.startsWith('u'))`, 30*time.Second)
 	if correct, text := Evaluate(t, ctx, 20); !strings.HasPrefix(text, "precision: ") || correct <= 0 {
 		t.Errorf("offline evaluation: %q, %d correct", text, correct)
 	}
