@@ -10,6 +10,9 @@ GOROOT_   := $(shell GOTOOLCHAIN=$(GOTOOLCHAIN) $(GO) env GOROOT)
 WASM_EXEC := $(GOROOT_)/lib/wasm/go_js_wasm_exec
 SIMD      := GOEXPERIMENT=simd
 WASMENV   := GOOS=js GOARCH=wasm
+# BUILD names the build in both wasm binaries (wasm/protocol.Build), so the page and its
+# workers can check that they come from one build: a hash of the sources that go into them.
+BUILD     = $(shell cat go.mod go.sum $$(git ls-files -co --exclude-standard '*.go' | sort) | sha256sum | cut -c1-12)
 # Engine packages that also run under Node as wasm.
 ENGINE    := ./nn/...
 
@@ -28,8 +31,9 @@ bin/server: FORCE
 
 web: FORCE
 	@mkdir -p web
-	$(WASMENV) $(GO) build -o web/app.wasm ./cmd/page
-	$(WASMENV) $(SIMD) $(GO) build -o web/worker.wasm ./cmd/worker
+	$(eval id := $(BUILD))
+	$(WASMENV) $(GO) build -ldflags "-X cifar10/wasm/protocol.Build=$(id)" -o web/app.wasm ./cmd/page
+	$(WASMENV) $(SIMD) $(GO) build -ldflags "-X cifar10/wasm/protocol.Build=$(id)" -o web/worker.wasm ./cmd/worker
 	@scripts/compress.sh web/app.wasm web/worker.wasm
 
 ## data: the CIFAR-10 binary set in $(DATA) (rebuilt from $(SHARED)/cifar10 when present;

@@ -63,11 +63,12 @@ func Handler(c Config) *app.Handler {
 		},
 		BackgroundColor: "#1e2228",
 		ThemeColor:      "#1e2228",
-		LoadingLabel:    "Loading {progress}%",
+		LoadingLabel:    "CIFAR-10 · {progress}%", // before the wasm runs: no language yet, so no words
 		Styles:          []string{StylesCSS},
-		// The worker's files join go-app's offline cache, so a second visit (or an offline
-		// one) starts training without the network: the dataset is in IndexedDB.
-		CacheableResources:      []string{WorkerScript, SaverScript, WorkerWasm},
+		// The worker's files join the offline cache (serviceworker.go), so a visit without
+		// the server starts training too: the dataset is in IndexedDB.
+		CacheableResources:      []string{WorkerScript, SaverScript, WorkerWasm, IconSVG},
+		ServiceWorkerTemplate:   serviceWorkerJS,
 		Resources:               webURLs{},
 		Version:                 c.Version,
 		WasmContentLengthHeader: protocol.UncompressedLengthHeader,

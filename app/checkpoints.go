@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
@@ -57,7 +56,7 @@ func (v CheckpointsView) Find(id string) (protocol.CheckpointInfo, bool) {
 func (s *Store) SetCheckpoints(list []protocol.CheckpointInfo, err error) {
 	c := &s.Checkpoints
 	if err != nil {
-		c.Unavailable = fmt.Sprintf("checkpoints cannot be kept in this browser (%v)", err)
+		c.Unavailable = T(msgCkptUnavailable, err)
 		return
 	}
 	c.Loaded, c.Unavailable = true, ""
@@ -103,15 +102,15 @@ func (s *Store) checkpointFailed(run int) {
 func (s *Store) CanRestore() (bool, string) {
 	switch {
 	case s.Worker.Failed:
-		return false, "the training worker stopped: reload the page"
+		return false, T(msgWhyWorkerStopped)
 	case !s.Worker.Ready || s.Dataset.Phase != DatasetReady:
-		return false, "the dataset is loading"
+		return false, T(msgWhyDatasetLoading)
 	case s.Checkpoints.Pending != nil:
-		return false, "a checkpoint is being restored"
+		return false, T(msgWhyRestoring)
 	case s.Run.Active():
-		return false, "stop the current run first"
+		return false, T(msgWhyStopFirst)
 	case s.Eval.Running:
-		return false, "an evaluation is running"
+		return false, T(msgWhyEvaluating)
 	}
 	return true, ""
 }
@@ -122,7 +121,7 @@ func (s *Store) CanResume(c protocol.CheckpointInfo) (bool, string) {
 		return false, why
 	}
 	if c.Resumable && int64(s.Settings.Steps) <= c.Step {
-		return false, fmt.Sprintf("set Max steps above %d to train on from step %d", c.Step, c.Step)
+		return false, T(msgWhyMaxSteps, c.Step, c.Step)
 	}
 	return true, ""
 }
@@ -173,13 +172,13 @@ func (s *Store) ResumeOffer() string {
 	if !ok || s.Run.Phase != "" || c.Uploaded() || !c.Resumable || int64(c.Steps) <= c.Step {
 		return ""
 	}
-	return fmt.Sprintf("A run stopped at step %s of %s (its newest checkpoint is %s, saved %s): Resume latest trains on from there.",
+	return T(msgCkptOffer,
 		Thousands(c.Step), Thousands(int64(c.Steps)), c.Name(), savedTime(c.Saved))
 }
 
 // savedTime writes when a checkpoint was stored, in the browser's time zone.
 func savedTime(unixMilli int64) string {
-	return time.UnixMilli(unixMilli).Local().Format("Jan 2 15:04:05")
+	return time.UnixMilli(unixMilli).Local().Format(T(msgDateFormat))
 }
 
 // CheckpointsPanel lists the checkpoints kept in this browser with Restore, Resume, Download
@@ -201,30 +200,30 @@ func (p *CheckpointsPanel) Render() app.UI {
 	latest, hasLatest := v.Latest()
 	return app.Section().Class("panel", "checkpoints").Body(
 		app.Div().Class("ckpt-head").Body(
-			app.H2().Text("Checkpoints"),
+			app.H2().Text(T(msgCheckpoints)),
 			app.Button().ID(RestoreLatestID).Class("small").Disabled(!hasLatest || !p.CanRestore).
-				Title("Load the newest checkpoint's weights for evaluation, without training (the script's has_trained = True)").
-				DataSet("id", latest.ID).Text("Restore latest").OnClick(action(actionCkptRestore)),
+				Title(T(msgRestoreLatestTitle)).
+				DataSet("id", latest.ID).Text(T(msgRestoreLatest)).OnClick(action(actionCkptRestore)),
 			app.Button().ID(ResumeLatestID).Class("small", "primary").Disabled(!hasLatest || !p.canResume(latest)).
 				Title(p.resumeTitle(latest)).
-				DataSet("id", latest.ID).Text("Resume latest").OnClick(action(actionCkptResume)),
+				DataSet("id", latest.ID).Text(T(msgResumeLatest)).OnClick(action(actionCkptResume)),
 		),
 		app.If(p.Offer != "", func() app.UI { return app.P().ID(CkptOfferID).Class("ckpt-offer").Text(p.Offer) }),
-		app.If(v.Unavailable != "", func() app.UI { return app.P().Class("error").Text(Sentence(v.Unavailable) + ".") }),
+		app.If(v.Unavailable != "", func() app.UI { return app.P().Class("error").Text(endSentence(v.Unavailable)) }),
 		p.renderList(),
 		app.If(len(v.List) > 0, func() app.UI {
-			return app.P().Class("muted", "ckpt-help").Text(fmt.Sprintf(
-				"Restore loads a checkpoint for evaluation only; Resume continues its run exactly, until Max steps (now %s).", Thousands(int64(p.MaxSteps))))
+			return app.P().Class("muted", "ckpt-help").Text(T(msgCkptHelp, Thousands(int64(p.MaxSteps))))
 		}),
 		app.Div().Class("ckpt-foot").Body(
-			app.Label().Class("upload").Title("A checkpoint file from this page, the native trainer (cifar10 train -train-dir), or any tool that writes the format").Body(
-				app.Span().Text("Upload a checkpoint file:"),
+			app.Label().Class("upload").Title(T(msgUploadTitle)).Body(
+				app.Span().Text(T(msgUpload)),
 				app.Input().ID(CkptUploadID).Type("file").Accept(".safetensors,application/octet-stream").
 					Disabled(v.Unavailable != "" || v.Uploading != "").
 					OnChange(func(ctx app.Context, e app.Event) { ctx.NewAction(actionCkptUpload) }),
+				fileButton(),
 			),
 			app.If(v.Uploading != "", func() app.UI {
-				return app.Span().ID(CkptUploadingID).Class("muted").Text("Checking " + v.Uploading + "…")
+				return app.Span().ID(CkptUploadingID).Class("muted").Text(T(msgChecking, v.Uploading))
 			}),
 			p.renderStorage(),
 		),
@@ -250,26 +249,26 @@ func (p *CheckpointsPanel) resumeTitle(c protocol.CheckpointInfo) string {
 	case !p.CanRestore:
 		return Sentence(p.Why)
 	case c.Resumable && int64(p.MaxSteps) <= c.Step:
-		return fmt.Sprintf("Set Max steps above %d to train on from it", c.Step)
+		return T(msgResumeMaxSteps, c.Step)
 	case !c.Resumable:
-		return "Weights only: fine-tune them with a fresh optimizer, from step 0"
+		return T(msgResumeWeightsOnly)
 	}
-	return fmt.Sprintf("Continue training exactly where this checkpoint was taken, until step %s", Thousands(int64(p.MaxSteps)))
+	return T(msgResumeTitle, Thousands(int64(p.MaxSteps)))
 }
 
 func (p *CheckpointsPanel) renderList() app.UI {
 	v := p.View
 	if len(v.List) == 0 {
-		text := "None yet."
+		text := T(msgCkptNone)
 		if p.SaveEvery > 0 {
-			text = fmt.Sprintf("None yet: a run saves one here every %d steps and at its end.", p.SaveEvery)
+			text = T(msgCkptNoneEvery, p.SaveEvery)
 		}
 		return app.P().ID(CkptListID).Class("muted", "ckpt-empty").DataSet("count", 0).Text(text)
 	}
 	return app.Table().ID(CkptListID).Class("ckpt-list").DataSet("count", len(v.List)).Body(
 		app.THead().Body(app.Tr().Body(
-			app.Th().Text("name"), app.Th().Class("num").Text("step"), app.Th().Text("saved"),
-			app.Th().Class("num").Text("loss"), app.Th().Class("num").Text("size"), app.Th().Text(""),
+			app.Th().Text(T(msgColName)), app.Th().Class("num").Text(T(msgColStep)), app.Th().Text(T(msgColSaved)),
+			app.Th().Class("num").Text(T(msgColLoss)), app.Th().Class("num").Text(T(msgColSize)), app.Th().Text(""),
 		)),
 		app.TBody().Body(app.Range(v.List).Slice(func(i int) app.UI { return p.renderRow(v.List[i]) })),
 	)
@@ -284,40 +283,40 @@ func (p *CheckpointsPanel) renderRow(c protocol.CheckpointInfo) app.UI {
 		DataSet("size", c.Size).DataSet("run", c.Run).Title(describe(c)).Body(
 		app.Td().Class("ckpt-name").Body(
 			app.Text(c.Name()),
-			app.If(c.Uploaded(), func() app.UI { return app.Span().Class("tag").Text("uploaded") }),
-			app.If(!c.Resumable, func() app.UI { return app.Span().Class("tag").Text("weights only") }),
+			app.If(c.Uploaded(), func() app.UI { return app.Span().Class("tag").Text(T(msgTagUploaded)) }),
+			app.If(!c.Resumable, func() app.UI { return app.Span().Class("tag").Text(T(msgTagWeightsOnly)) }),
 		),
 		app.Td().Class("num").Text(Thousands(c.Step)),
 		app.Td().Class("ckpt-time").Text(savedTime(c.Saved)),
 		app.Td().Class("num").Text(loss),
 		app.Td().Class("num").Text(MB(int64(c.Size))),
 		app.Td().Class("ckpt-actions").Body(
-			app.Button().Class("small", "ckpt-restore").Disabled(!p.CanRestore).Title("Load for evaluation, without training").
-				DataSet("id", c.ID).Text("Restore").OnClick(action(actionCkptRestore)),
+			app.Button().Class("small", "ckpt-restore").Disabled(!p.CanRestore).Title(T(msgRestoreTitle)).
+				DataSet("id", c.ID).Text(T(msgRestore)).OnClick(action(actionCkptRestore)),
 			app.Button().Class("small", "ckpt-resume").Disabled(!p.canResume(c)).Title(p.resumeTitle(c)).
-				DataSet("id", c.ID).Text("Resume").OnClick(action(actionCkptResume)),
-			app.Button().Class("small", "ckpt-download").Title("Save as "+c.FileName()).
-				DataSet("id", c.ID).Text("Download").OnClick(action(actionCkptDownload)),
-			app.Button().Class("small", "ckpt-delete").Title("Remove from this browser").
-				DataSet("id", c.ID).Text("Delete").OnClick(action(actionCkptDelete)),
+				DataSet("id", c.ID).Text(T(msgResume)).OnClick(action(actionCkptResume)),
+			app.Button().Class("small", "ckpt-download").Title(T(msgDownloadTitle, c.FileName())).
+				DataSet("id", c.ID).Text(T(msgDownload)).OnClick(action(actionCkptDownload)),
+			app.Button().Class("small", "ckpt-delete").Title(T(msgDeleteTitle)).
+				DataSet("id", c.ID).Text(T(msgDelete)).OnClick(action(actionCkptDelete)),
 		),
 	)
 }
 
 // describe is a row's tooltip: the run it belongs to.
 func describe(c protocol.CheckpointInfo) string {
-	s := fmt.Sprintf("preset %s", c.Preset)
+	s := T(msgDescribePreset, c.Preset)
 	if c.Batch > 0 {
-		s += fmt.Sprintf(", seed %d, batch %d", c.Seed, c.Batch)
+		s += T(msgDescribeSeed, c.Seed, c.Batch)
 	}
 	if c.LR > 0 {
-		s += ", learning rate " + FormatLR(c.LR)
+		s += T(msgDescribeLR, FormatLR(c.LR))
 	}
 	if c.Uploaded() {
-		return s + "; uploaded from " + c.Upload
+		return s + T(msgDescribeUploaded, c.Upload)
 	}
 	if c.Steps > 0 {
-		s += fmt.Sprintf("; saved by a run of %s steps", Thousands(int64(c.Steps)))
+		s += T(msgDescribeRun, Thousands(int64(c.Steps)))
 	}
 	return s
 }
@@ -327,13 +326,13 @@ func (p *CheckpointsPanel) renderStorage() app.UI {
 	if !p.View.StorageKnown {
 		return app.Span().ID(CkptStorageID).Class("muted", "storage").Text("")
 	}
-	text := fmt.Sprintf("Storage: %s used of %s", Bytes(st.Usage), Bytes(st.Quota))
+	text := T(msgStorage, Bytes(st.Usage), Bytes(st.Quota))
 	if st.Persistent {
-		text += " (persistent)"
+		text += T(msgStoragePersistent)
 	} else {
-		text += " (may be cleared under storage pressure)"
+		text += T(msgStoragePressure)
 	}
 	return app.Span().ID(CkptStorageID).Class("muted", "storage").DataSet("usage", st.Usage).
 		DataSet("quota", st.Quota).DataSet("persistent", st.Persistent).
-		Title("navigator.storage.estimate(): the dataset copy and the checkpoints").Text(text)
+		Title(T(msgStorageTitle)).Text(text)
 }

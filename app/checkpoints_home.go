@@ -115,7 +115,7 @@ func (h *Home) onUpload(ctx app.Context, a app.Action) {
 	if h.port == nil || h.store.Checkpoints.Uploading != "" {
 		return
 	}
-	h.store.Checkpoints.Uploading = "the file"
+	h.store.Checkpoints.Uploading = T(msgTheFile)
 	port, preset := h.port, h.store.Settings.Preset
 	ctx.Async(func() {
 		name, err := port.UploadFromInput(CkptUploadID, preset)
@@ -125,7 +125,7 @@ func (h *Home) onUpload(ctx app.Context, a app.Action) {
 			case err != nil:
 				c.Uploading = ""
 				if name == "" || errors.Is(err, wasm.ErrNotInBrowser) {
-					err = errors.New("the upload failed: " + err.Error())
+					err = errors.New(T(msgUploadFailed, err))
 				}
 				h.store.notify(protocol.WhereCheckpoint, err.Error())
 			case c.Uploading != "":

@@ -32,19 +32,19 @@ func (c *Controls) Render() app.UI {
 	s := c.Settings
 	active := c.Phase == protocol.PhaseRunning || c.Phase == protocol.PhasePaused
 	fields := []field{
-		{QuerySteps, "Max steps", strconv.Itoa(s.Steps), "training steps in the run"},
-		{QueryBatch, "Batch size", strconv.Itoa(s.Batch), "examples per step"},
-		{QueryLR, "Learning rate", FormatLR(s.LR), "e.g. 0.001 or 1e-3"},
-		{QuerySeed, "Seed", strconv.FormatUint(s.Seed, 10), "drives init, shuffling and augmentation"},
-		{QuerySaveEvery, "Save every", strconv.Itoa(s.SaveEvery), "steps between checkpoints (0: never)"},
-		{QueryKeep, "Keep", strconv.Itoa(s.Keep), "checkpoints kept"},
-		{QueryWorkers, "Workers", FormatWorkers(s.Workers), "auto: one per core; never changes results"},
+		{QuerySteps, T(msgMaxSteps), strconv.Itoa(s.Steps), T(msgMaxStepsHelp)},
+		{QueryBatch, T(msgBatchSize), strconv.Itoa(s.Batch), T(msgBatchSizeHelp)},
+		{QueryLR, T(msgLearningRate), FormatLR(s.LR), T(msgLearningRateHelp)},
+		{QuerySeed, T(msgSeed), strconv.FormatUint(s.Seed, 10), T(msgSeedHelp)},
+		{QuerySaveEvery, T(msgSaveEvery), strconv.Itoa(s.SaveEvery), T(msgSaveEveryHelp)},
+		{QueryKeep, T(msgKeep), strconv.Itoa(s.Keep), T(msgKeepHelp)},
+		{QueryWorkers, T(msgWorkers), FormatWorkers(s.Workers), T(msgWorkersHelp)},
 	}
 	return app.Section().Class("panel", "controls").Body(
-		app.H2().Text("Training"),
+		app.H2().Text(T(msgTrainingPanel)),
 		app.Div().Class("fields").Body(
 			app.Label().Class("field").Body(
-				app.Span().Text("Preset"),
+				app.Span().Text(T(msgPreset)),
 				app.Select().ID(SettingIDPrefix+QueryPreset).Disabled(active).OnChange(c.onPreset).Body(
 					app.Range(c.presetOptions()).Slice(func(i int) app.UI {
 						name := c.presetOptions()[i]
@@ -55,21 +55,21 @@ func (c *Controls) Render() app.UI {
 			app.Range(fields).Slice(func(i int) app.UI { return c.renderField(fields[i], active) }),
 		),
 		app.Div().Class("buttons").Body(
-			app.Button().ID(TrainStartID).Class("primary").Disabled(!c.CanStart).Title("%s", c.Why).Text("Start").
+			app.Button().ID(TrainStartID).Class("primary").Disabled(!c.CanStart).Title("%s", c.Why).Text(T(msgStart)).
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionStart) }),
-			app.Button().ID(TrainPauseID).Disabled(c.Phase != protocol.PhaseRunning).Text("Pause").
+			app.Button().ID(TrainPauseID).Disabled(c.Phase != protocol.PhaseRunning).Text(T(msgPause)).
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionPause) }),
-			app.Button().ID(TrainResumeID).Disabled(c.Phase != protocol.PhasePaused).Text("Resume").
+			app.Button().ID(TrainResumeID).Disabled(c.Phase != protocol.PhasePaused).Text(T(msgResumeRun)).
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionResume) }),
-			app.Button().ID(TrainStopID).Disabled(!active).Text("Stop").
+			app.Button().ID(TrainStopID).Disabled(!active).Text(T(msgStop)).
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionStop) }),
 			app.If(!c.CanStart && !active && c.Why != "", func() app.UI {
 				return app.Span().Class("muted", "why").Text(c.Why)
 			}),
 		),
 		app.P().Class("muted", "share").Body(
-			app.Text("These settings are in the address: share the link to reproduce the run. "),
-			app.A().Href("?"+Query(s).Encode()).Text("Link to these settings"),
+			app.Text(T(msgShare)),
+			app.A().Href("?"+Query(s).Encode()+"&"+QueryLang+"="+string(CurrentLang())).Text(T(msgShareLink)),
 		),
 	)
 }

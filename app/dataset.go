@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -19,7 +18,7 @@ type DatasetPanel struct {
 func (d *DatasetPanel) Render() app.UI {
 	v := d.View
 	return app.Section().Class("panel", "dataset").Body(
-		app.H2().Text("Dataset"),
+		app.H2().Text(T(msgDataset)),
 		app.P().ID(DatasetStatusID).Class("status-line").DataSet("phase", v.Phase).
 			DataSet("from-cache", v.Info.FromCache).Text(d.statusText()),
 		app.If(v.Phase == DatasetLoading, func() app.UI {
@@ -32,14 +31,14 @@ func (d *DatasetPanel) Render() app.UI {
 		}),
 		app.If(v.Phase == DatasetReady, func() app.UI {
 			return app.Dl().Class("facts").Body(
-				app.Dt().Text("Training images"), app.Dd().ID(DatasetTrainID).Text(Thousands(int64(v.Info.Train))),
-				app.Dt().Text("Test images"), app.Dd().ID(DatasetTestID).Text(Thousands(int64(v.Info.Test))),
-				app.Dt().Text("Classes"), app.Dd().ID(DatasetClassesID).Text(strings.Join(v.Info.ClassNames, ", ")),
+				app.Dt().Text(T(msgTrainingImages)), app.Dd().ID(DatasetTrainID).Text(Thousands(int64(v.Info.Train))),
+				app.Dt().Text(T(msgTestImagesCount)), app.Dd().ID(DatasetTestID).Text(Thousands(int64(v.Info.Test))),
+				app.Dt().Text(T(msgClasses)), app.Dd().ID(DatasetClassesID).Text(strings.Join(translateClasses(v.Info.ClassNames), T(msgListSep))),
 			)
 		}),
 		app.Button().ID(DatasetReloadID).Class("small").Disabled(!d.CanReload).
-			Title("Forget the copy kept in this browser and download the dataset again").
-			Text("Download again").OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionReload) }),
+			Title(T(msgDownloadAgainTitle)).
+			Text(T(msgDownloadAgain)).OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionReload) }),
 	)
 }
 
@@ -48,23 +47,23 @@ func (d *DatasetPanel) statusText() string {
 	switch v.Phase {
 	case DatasetLoading:
 		p := v.Progress
-		verb := "Downloading"
+		verb := T(msgDownloading)
 		if p.FromCache {
-			verb = "Reading the copy kept in this browser:"
+			verb = T(msgReadingKept)
 		}
 		if p.Total <= 0 {
-			return fmt.Sprintf("%s %s…", verb, MB(p.Loaded))
+			return T(msgLoadingBytes, verb, MB(p.Loaded))
 		}
-		return fmt.Sprintf("%s %s of %s (%d%%), %d of %d files", verb, MB(p.Loaded), MB(p.Total),
+		return T(msgLoadingProgress, verb, MB(p.Loaded), MB(p.Total),
 			Percent(p.Loaded, p.Total), p.FilesDone, p.Files)
 	case DatasetReady:
 		if v.Info.FromCache {
-			return fmt.Sprintf("Loaded from this browser's copy in %.1f s (no download).", v.Info.Seconds)
+			return T(msgLoadedKept, Decimal(v.Info.Seconds, 1))
 		}
-		return fmt.Sprintf("Downloaded %s in %.1f s; kept in this browser for the next visit.", MB(v.Info.Bytes), v.Info.Seconds)
+		return T(msgDownloaded, MB(v.Info.Bytes), Decimal(v.Info.Seconds, 1))
 	case DatasetFailed:
-		return "The dataset could not be loaded: " + v.Error
+		return T(msgDatasetFailed, v.Error)
 	default:
-		return "Waiting for the training worker…"
+		return T(msgWaitingWorker)
 	}
 }

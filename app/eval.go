@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"strconv"
 
 	"cifar10/nn/training/seedlog"
@@ -27,21 +26,21 @@ type EvalPanel struct {
 func (p *EvalPanel) Render() app.UI {
 	e := p.Eval
 	return app.Section().Class("panel", "eval").Body(
-		app.H2().Text("Evaluation"),
+		app.H2().Text(T(msgEvaluation)),
 		app.Div().Class("eval-row").Body(
 			app.Button().ID(EvalStartID).Disabled(!p.CanEval).
-				Title("Precision@1 of the current weights over every test image").
-				Text("Evaluate").OnClick(func(ctx app.Context, ev app.Event) { ctx.NewAction(actionEval) }),
+				Title(T(msgEvaluateTitle)).
+				Text(T(msgEvaluate)).OnClick(func(ctx app.Context, ev app.Event) { ctx.NewAction(actionEval) }),
 			app.If(e.Running, func() app.UI {
 				return app.Span().Class("eval-running").Body(
 					app.Progress().ID(EvalProgressID).Max(max(e.Total, 1)).Value(e.Done),
-					app.Span().Class("muted").Text(fmt.Sprintf(" %s of %s test images%s", Thousands(int64(e.Done)), Thousands(int64(e.Total)),
-						choose(p.Training, "; training waits meanwhile", ""))),
+					app.Span().Class("muted").Text(" "+T(msgEvalProgress, Thousands(int64(e.Done)), Thousands(int64(e.Total)))+
+						choose(p.Training, T(msgEvalTrainingWaits), "")),
 				)
 			}),
 			app.If(e.Result != nil, func() app.UI { return p.renderPrecision(*e.Result) }),
 			app.If(!p.CanEval && !e.Running && e.Result == nil, func() app.UI {
-				return app.Span().Class("muted").Text("Start a run to have weights to evaluate.")
+				return app.Span().Class("muted").Text(T(msgEvalNoWeights))
 			}),
 		),
 		app.If(e.Result != nil && len(e.Result.Confusion) > 0, func() app.UI { return p.renderClasses(*e.Result) }),
@@ -56,9 +55,9 @@ func (p *EvalPanel) renderConfusion(r protocol.EvalResult) app.UI {
 	name := func(k int) string { return className(p.ClassNames, k) }
 	return app.Div().Class("confusion-wrap").Body(
 		app.Table().ID(EvalConfusionID).Class("confusion").Body(
-			app.Caption().Text("Confusion matrix: rows are the true classes, columns the predicted classes"),
+			app.Caption().Text(T(msgConfusionCaption)),
 			app.THead().Body(app.Tr().Body(
-				app.Th().Class("corner").Text("true \\ predicted"),
+				app.Th().Class("corner").Text(T(msgConfusionCorner)),
 				app.Range(r.Confusion).Slice(func(j int) app.UI {
 					return app.Th().Class("pred-head").Attr("scope", "col").Title(name(j)).Text(name(j))
 				}),
@@ -79,7 +78,7 @@ func (p *EvalPanel) renderConfusion(r protocol.EvalResult) app.UI {
 						return app.Td().Class("num", "cm-cell", choose(i == j, "cm-diag", "cm-off")).
 							DataSet("true", i).DataSet("pred", j).DataSet("count", row[j]).
 							Style("--share", "%.3f", share).
-							Title(fmt.Sprintf("%s predicted as %s: %d of %d (%.1f%%)", name(i), name(j), row[j], total, 100*share)).
+							Title(T(msgConfusionCell, name(i), name(j), row[j], total, Decimal(100*share, 1))).
 							Text(row[j])
 					}),
 				)
@@ -94,15 +93,15 @@ func (p *EvalPanel) renderPrecision(r protocol.EvalResult) app.UI {
 			DataSet("precision", strconv.FormatFloat(r.Precision, 'g', -1, 64)).
 			DataSet("correct", r.Correct).DataSet("total", r.Total).DataSet("step", r.Step).
 			Text(seedlog.Precision(r.Precision)),
-		app.Span().Class("muted").Text(fmt.Sprintf(" %s of %s correct, weights after %s steps, %.1f s",
-			Thousands(int64(r.Correct)), Thousands(int64(r.Total)), Thousands(int64(r.Step)), r.Seconds)),
+		app.Span().Class("muted").Text(" "+T(msgEvalResult,
+			Thousands(int64(r.Correct)), Thousands(int64(r.Total)), Thousands(int64(r.Step)), Decimal(r.Seconds, 1))),
 	)
 }
 
 // renderClasses is per-class accuracy: the confusion matrix's diagonal over its rows.
 func (p *EvalPanel) renderClasses(r protocol.EvalResult) app.UI {
 	return app.Table().ID(EvalClassesID).Class("classes").Body(
-		app.THead().Body(app.Tr().Body(app.Th().Text("class"), app.Th().Class("num").Text("accuracy"), app.Th().Class("bar-cell").Text(""))),
+		app.THead().Body(app.Tr().Body(app.Th().Text(T(msgColClass)), app.Th().Class("num").Text(T(msgColAccuracy)), app.Th().Class("bar-cell").Text(""))),
 		app.TBody().Body(app.Range(r.Confusion).Slice(func(i int) app.UI {
 			row := r.Confusion[i]
 			total := 0
@@ -116,7 +115,7 @@ func (p *EvalPanel) renderClasses(r protocol.EvalResult) app.UI {
 			name := className(p.ClassNames, i)
 			return app.Tr().Body(
 				app.Td().Text(name),
-				app.Td().Class("num").Text(fmt.Sprintf("%.1f%%", 100*acc)),
+				app.Td().Class("num").Text(Decimal(100*acc, 1)+"%"),
 				app.Td().Class("bar-cell").Body(app.Div().Class("bar").Style("width", "%.1f%%", 100*acc)),
 			)
 		})),

@@ -37,7 +37,8 @@ func Bytes(n int64) string {
 	return MB(n)
 }
 
-// Duration writes seconds as 45s, 3m 05s or 2h 07m; a negative value is unknown.
+// Duration writes seconds as 45s, 3m 05s or 2h 07m (in Chinese 45秒, 3分05秒, 2小时07分); a
+// negative value is unknown.
 func Duration(sec float64) string {
 	if sec < 0 {
 		return "–"
@@ -45,12 +46,43 @@ func Duration(sec float64) string {
 	s := int64(sec + 0.5)
 	switch {
 	case s < 60:
-		return fmt.Sprintf("%ds", s)
+		return T(msgSeconds, s)
 	case s < 3600:
-		return fmt.Sprintf("%dm %02ds", s/60, s%60)
+		return T(msgMinutes, s/60, s%60)
 	default:
-		return fmt.Sprintf("%dh %02dm", s/3600, s/60%60)
+		return T(msgHours, s/3600, s/60%60)
 	}
+}
+
+// Decimal writes x with prec decimals, in the page's language (both write 0.5 alike today;
+// this is the one place to change if one did not).
+func Decimal(x float64, prec int) string {
+	return strconv.FormatFloat(x, 'f', prec, 64)
+}
+
+// officialClasses are CIFAR-10's class names (cifar.ClassNames) with their catalogue keys.
+var officialClasses = map[string]Key{
+	"airplane": msgClassAirplane, "automobile": msgClassAutomobile, "bird": msgClassBird,
+	"cat": msgClassCat, "deer": msgClassDeer, "dog": msgClassDog, "frog": msgClassFrog,
+	"horse": msgClassHorse, "ship": msgClassShip, "truck": msgClassTruck,
+}
+
+// translateClass is a class name in the page's language: CIFAR-10's official names are translated,
+// other data sets' names come from their batches.meta.txt and are shown as written.
+func translateClass(name string) string {
+	if k, ok := officialClasses[name]; ok {
+		return T(k)
+	}
+	return name
+}
+
+// translateClasses translates each name with translateClass.
+func translateClasses(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = translateClass(n)
+	}
+	return out
 }
 
 // Shape writes a layer's output shape like 24×24×64, or 384 for a dense layer.
@@ -84,6 +116,9 @@ func FormatLoss(x float32) string {
 	return strconv.FormatFloat(float64(x), 'f', 4, 32)
 }
 
+// endSentence is text as a sentence: a capital letter first, the language's full stop last.
+func endSentence(text string) string { return Sentence(text) + T(msgPeriod) }
+
 // Sentence starts text with a capital letter, for messages that come from Go errors.
 func Sentence(text string) string {
 	for i, r := range text {
@@ -93,7 +128,7 @@ func Sentence(text string) string {
 }
 
 // choose returns yes when cond holds, else no: for class names and optional text in Render.
-func choose(cond bool, yes, no string) string {
+func choose[V any](cond bool, yes, no V) V {
 	if cond {
 		return yes
 	}

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"fmt"
-
 	"cifar10/wasm"
 	"cifar10/wasm/coord"
 	"cifar10/wasm/protocol"
@@ -48,12 +46,30 @@ func (h *Home) OnMount(ctx app.Context) {
 		return
 	}
 	h.running = true
-	h.isolated = app.Window().Get("crossOriginIsolated").Truthy()
-	h.store = NewStore(ParseQuery(app.Window().URL().Query()))
+	query := app.Window().URL().Query()
+	l, badLang := ChooseLang(query.Get(QueryLang), browserLanguages())
+	SetLang(l)
+	app.Window().Get("document").Get("documentElement").Set("lang", htmlLang[l])
+	features := detectFeatures()
+	h.isolated = features.Isolated
+	h.store = NewStore(ParseQuery(query))
+	h.store.Build.Page = protocol.Build
+	if badLang {
+		h.store.notify(whereSettings, T(msgBadLang, query.Get(QueryLang)))
+	}
+	for _, p := range features.Problems() {
+		h.store.notify(whereBrowser, p)
+	}
+	probeOffline(func(cache string) {
+		ctx.Dispatch(func(ctx app.Context) {
+			h.store.Build.Offline, h.store.Build.Checked = cache != "", true
+		})
+	})
 	for name, f := range map[string]app.ActionHandler{
 		actionSettings: h.onSettings, actionStart: h.onStart, actionPause: h.onCommand(protocol.Pause{}),
 		actionResume: h.onCommand(protocol.Resume{}), actionStop: h.onCommand(protocol.Stop{}),
 		actionEval: h.onCommand(protocol.Eval{}), actionReload: h.onReload, actionDismiss: h.onDismiss,
+		actionLang: h.onLang,
 	} {
 		ctx.Handle(name, f)
 	}
@@ -64,7 +80,39 @@ func (h *Home) OnMount(ctx app.Context) {
 		ctx.Handle(name, f)
 	}
 	h.openCheckpoints(ctx)
+	if !features.CanTrain() {
+		h.store.Worker.Failed = true
+		return
+	}
 	h.startGroup(ctx)
+}
+
+// browserLanguages are navigator.languages, the browser's languages in order of preference.
+func browserLanguages() []string {
+	v := app.Window().Get("navigator").Get("languages")
+	var out []string
+	for i := 0; v.Truthy() && i < v.Length(); i++ {
+		out = append(out, v.Index(i).String())
+	}
+	return out
+}
+
+// pageQuery is the page's address query: the run's settings and the language.
+func (h *Home) pageQuery() string {
+	q := Query(h.store.Settings)
+	q.Set(QueryLang, string(CurrentLang()))
+	return q.Encode()
+}
+
+// onLang switches the language by loading the page again in it (settings, dataset and
+// checkpoints are kept: they are in the address and the browser); never during a run.
+func (h *Home) onLang(ctx app.Context, a app.Action) {
+	l, ok := a.Value.(Lang)
+	if !ok || h.store.Run.Active() || l == CurrentLang() {
+		return
+	}
+	SetLang(l)
+	app.Window().Get("location").Call("replace", "?"+h.pageQuery())
 }
 
 // OnDismount stops the workers.
@@ -101,7 +149,7 @@ func (h *Home) onSettings(ctx app.Context, a app.Action) {
 	}
 	h.store.SetSettings(c.Settings, c.LRChosen)
 	h.resizeGroup()
-	app.Window().Get("history").Call("replaceState", nil, "", "?"+Query(h.store.Settings).Encode())
+	app.Window().Get("history").Call("replaceState", nil, "", "?"+h.pageQuery())
 	ctx.Update()
 }
 
@@ -155,9 +203,11 @@ func (h *Home) Render() app.UI {
 	}
 	return app.Div().Class("page").Body(
 		app.Header().Class("top").Body(
-			app.H1().Text("CIFAR-10 trainer"),
-			app.P().Class("sub").Text("The TensorFlow tutorial's CNN, trained by a Go engine in a Web Worker of this tab."),
+			app.H1().Text(T(msgTitle)),
+			app.P().Class("sub").Text(T(msgSubtitle)),
+			h.renderLang(),
 			h.renderStatus(),
+			h.renderBuild(),
 		),
 		&Notices{Items: s.Messages},
 		app.Div().Class("grid").Body(
@@ -182,26 +232,65 @@ func (h *Home) Render() app.UI {
 // renderStatus is the client marker with the worker's status.
 func (h *Home) renderStatus() app.UI {
 	if !h.running {
-		return app.P().Class("worker loading").Text("Starting the app…")
+		return app.P().Class("worker loading").Text(T(msgStartingApp))
 	}
 	w := h.store.Worker
-	text := "Starting the training worker…"
+	text := T(msgStartingWorker)
 	switch {
 	case w.Failed:
-		text = "The training worker failed: see the message above."
+		text = T(msgWorkerFailed)
 	case w.Ready:
-		text = fmt.Sprintf("%s (GEMM kernel %s).", Sentence(groupText(h.store.Group)), w.Kernel)
+		text = T(msgWorkerReady, groupText(h.store.Group), w.Kernel)
 	}
-	if h.isolated {
-		text += " The page is cross-origin isolated."
-	} else {
-		text += " Not cross-origin isolated: SharedArrayBuffer is unavailable."
-	}
+	text = T(msgTwoSentences, text, T(choose(h.isolated, msgIsolated, msgNotIsolatedShort)))
 	return app.P().ID(ClientReadyID).Class("worker").DataSet("isolated", h.isolated).Body(
 		app.Span().ID(WorkerStatusID).DataSet("ready", w.Ready).DataSet("failed", w.Failed).
 			DataSet("kernel", w.Kernel).DataSet("workers", h.store.Group.Size).
 			DataSet("workers-ready", h.store.Group.Ready).DataSet("run-workers", h.store.Group.Run).Text(text),
 	)
+}
+
+// renderBuild says which build runs and whether offline.
+func (h *Home) renderBuild() app.UI {
+	b := h.store.Build
+	if !h.running {
+		return app.P().Class("muted", "build")
+	}
+	text := T(msgBuildOnline, b.Page)
+	if b.Offline {
+		text = T(msgBuildOffline, b.Page)
+	}
+	return app.P().ID(BuildID).Class("muted", "build").DataSet("build", b.Page).DataSet("worker-build", h.store.Worker.Build).
+		DataSet("offline", b.Offline).DataSet("checked", b.Checked).Text(text)
+}
+
+// renderLang is the language switch (a reload in the other language; not during a run).
+func (h *Home) renderLang() app.UI {
+	cur := CurrentLang()
+	return app.Label().Class("lang").Body(
+		app.Span().Text(T(msgLanguage)),
+		app.Select().ID(LangSwitchID).Disabled(h.store.Run.Active()).
+			OnChange(func(ctx app.Context, e app.Event) {
+				ctx.NewActionWithValue(actionLang, Lang(ctx.JSSrc().Get("value").String()))
+			}).Body(
+			app.Range(Langs).Slice(func(i int) app.UI {
+				return app.Option().Value(string(Langs[i])).Selected(Langs[i] == cur).Text(langNames[Langs[i]])
+			}),
+		),
+	)
+}
+
+// htmlLang is each language's tag for <html lang>, which screen readers and fonts follow.
+var htmlLang = map[Lang]string{English: "en", Chinese: "zh-CN"}
+
+// langNames are the languages as their readers write them, the same in every catalogue.
+var langNames = map[Lang]string{English: "English", Chinese: "中文"}
+
+// fileButton is the visible button of a file input, in the page's language: the browser's own
+// ("Choose File", "No file chosen") speaks the browser's language, so the input itself is
+// hidden but stays focusable, and its label opens it (assets/app.css, .upload).
+func fileButton() app.UI {
+	return app.Span().Class("file-button").Aria("hidden", "true").Text(T(msgChooseFile))
 }
 
 // Notices lists messages for the user, each with a dismiss button.
@@ -217,7 +306,7 @@ func (n *Notices) Render() app.UI {
 			it := n.Items[i]
 			return app.Div().Class("notice", "notice-"+string(it.Where)).DataSet("where", string(it.Where)).Body(
 				app.Span().Class("notice-text").Text(Sentence(it.Text)),
-				app.Button().Class("notice-dismiss").Title("Dismiss").Text("×").
+				app.Button().Class("notice-dismiss").Title(T(msgDismiss)).Aria("label", T(msgDismiss)).Text("×").
 					OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionDismiss, i) }),
 			)
 		}),

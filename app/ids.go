@@ -6,6 +6,10 @@ const (
 	// Worker and page.
 	NoticesID      = "notices"       // messages for the user; each .notice has data-where
 	WorkerStatusID = "worker-status" // data-ready, data-failed, data-kernel
+	// BuildID says which build runs: data-build (the page's), data-worker-build, data-offline
+	// (true when the page came from the browser's offline copy), data-checked.
+	BuildID      = "app-build"
+	LangSwitchID = "lang-switch" // <select> of the page's languages
 
 	// Dataset panel.
 	DatasetStatusID   = "dataset-status"   // data-phase: waiting|loading|ready|failed; data-from-cache
@@ -86,6 +90,7 @@ const (
 	actionEval     = "eval.start"
 	actionReload   = "dataset.reload"
 	actionDismiss  = "notice.dismiss" // value: index
+	actionLang     = "page.lang"      // value: Lang
 
 	actionCkptRestore  = "ckpt.restore"  // value: checkpoint id
 	actionCkptResume   = "ckpt.resume"   // value: checkpoint id

@@ -25,8 +25,8 @@ func (p *StatusPanel) Render() app.UI {
 		loss = FormatLoss(r.Loss)
 	}
 	if r.SecBatch > 0 {
-		speed = fmt.Sprintf("%.1f", r.Speed)
-		secBatch = fmt.Sprintf("%.3f", r.SecBatch)
+		speed = Decimal(r.Speed, 1)
+		secBatch = Decimal(r.SecBatch, 3)
 	}
 	steps := "–"
 	if r.Phase != "" {
@@ -37,16 +37,16 @@ func (p *StatusPanel) Render() app.UI {
 			app.Span().ID(StatusPhaseID).Class("phase", "phase-"+phaseClass(r.Phase)).DataSet("phase", string(r.Phase)).DataSet("run", r.ID).Text(phaseText(r)),
 		),
 		app.Dl().Class("stats").Body(
-			stat("Step", app.Dd().ID(StatusStepID).DataSet("step", r.Step).Text(steps)),
-			stat("Loss", app.Dd().ID(StatusLossID).DataSet("loss", FullFloat(r.Loss)).Text(loss)),
-			stat("Examples/sec", app.Dd().ID(StatusSpeedID).DataSet("examples", r.Examples).
+			stat(T(msgStatStep), app.Dd().ID(StatusStepID).DataSet("step", r.Step).Text(steps)),
+			stat(T(msgStatLoss), app.Dd().ID(StatusLossID).DataSet("loss", FullFloat(r.Loss)).Text(loss)),
+			stat(T(msgStatSpeed), app.Dd().ID(StatusSpeedID).DataSet("examples", r.Examples).
 				DataSet("seconds", strconv.FormatFloat(r.Seconds, 'g', -1, 64)).
 				DataSet("wait", strconv.FormatFloat(r.Wait, 'g', -1, 64)).Text(speed)),
-			stat("Sec/batch", app.Dd().ID(StatusSecBatchID).Text(secBatch)),
-			stat("ETA", app.Dd().ID(StatusETAID).Text(Duration(r.ETA()))),
+			stat(T(msgStatSecBatch), app.Dd().ID(StatusSecBatchID).Text(secBatch)),
+			stat(T(msgStatETA), app.Dd().ID(StatusETAID).Text(Duration(r.ETA()))),
 			app.If(r.Wait > 0 && r.Seconds > 0, func() app.UI {
-				return stat("Waiting", app.Dd().ID(StatusWaitID).
-					Title("Share of the run's steps the workers spent waiting for the slowest of them to finish its shards").
+				return stat(T(msgStatWaiting), app.Dd().ID(StatusWaitID).
+					Title(T(msgWaitingTitle)).
 					Text(fmt.Sprintf("%.0f%%", 100*r.Wait/r.Seconds)))
 			}),
 		),
@@ -66,16 +66,25 @@ func phaseClass(p protocol.Phase) string {
 
 // phaseText says where the run is, with the worker's reason when it ended.
 func phaseText(r RunView) string {
+	// The worker's reasons are English sentences: other languages say the phase itself.
+	english := CurrentLang() == English
 	switch r.Phase {
 	case "":
-		return "No run yet"
+		return T(msgNoRun)
 	case protocol.PhaseRunning:
-		return "Training"
+		return T(msgTraining)
 	case protocol.PhasePaused:
-		if r.Reason != "" {
-			return "Paused: " + r.Reason
+		if r.Reason != "" && english {
+			return T(msgPausedBecause, r.Reason)
 		}
-		return "Paused"
+		return T(msgPaused)
+	case protocol.PhaseFinished:
+		return T(msgFinishedSteps, r.Step)
+	case protocol.PhaseStopped:
+		return T(msgStoppedAt, r.Step)
+	}
+	if !english {
+		return T(choose(r.Phase == protocol.PhaseFailed, msgPhaseFailed, msgPhaseRestored))
 	}
 	if r.Reason != "" {
 		return strings.ToUpper(r.Reason[:1]) + r.Reason[1:]
@@ -114,23 +123,23 @@ func (c *LossChart) Render() app.UI {
 	}
 	return app.Section().Class("panel", "chart").Body(
 		app.Div().Class("chart-head").Body(
-			app.H2().Text("Loss"),
+			app.H2().Text(T(msgChartLoss)),
 			app.Span().Class("legend").Body(
-				app.Span().Class("key", "key-raw").Text("raw"),
-				app.Span().Class("key", "key-smooth").Text("smoothed"),
+				app.Span().Class("key", "key-raw").Text(T(msgChartRaw)),
+				app.Span().Class("key", "key-smooth").Text(T(msgChartSmoothed)),
 			),
 			app.Label().Class("smoothing").Body(
-				app.Text("smoothing "),
+				app.Text(T(msgChartSmoothing)+" "),
 				// Whole percent, so that the value is valid whatever order the attributes
 				// are set in (a fractional value before step="0.01" would be rounded).
 				app.Input().ID(SmoothingID).Type("range").Min(0).Max(99).
 					Value(int(math.Round(c.smoothing()*100))).OnInput(c.onSmoothing),
-				app.Span().Text(fmt.Sprintf(" %.2f", c.smoothing())),
+				app.Span().Text(" "+Decimal(c.smoothing(), 2)),
 			),
 		),
 		svg("svg").ID(LossChartID).Class("loss-chart").
 			Attr("viewBox", fmt.Sprintf("0 0 %d %d", chartW, chartH)).
-			Attr("role", "img").Attr("aria-label", "loss per step").
+			Attr("role", "img").Attr("aria-label", T(msgChartAria)).
 			Attr("data-count", len(c.Losses)).Attr("data-losses", strings.Join(exact, ",")).
 			Body(c.axes(g)...),
 	)
@@ -159,7 +168,7 @@ func (c *LossChart) axes(g chart) []app.UI {
 	}
 	if len(c.Losses) == 0 {
 		return append(out, svg("text").Class("empty").Attr("x", chartW/2).Attr("y", chartH/2).
-			Attr("text-anchor", "middle").Text("The loss of every step appears here during training."))
+			Attr("text-anchor", "middle").Text(T(msgChartEmpty)))
 	}
 	out = append(out,
 		svg("line").Class("axis").Attr("x1", chartLeft).Attr("x2", chartLeft).Attr("y1", chartTop).Attr("y2", chartH-chartBottom),
@@ -194,13 +203,13 @@ func (l *LogPanel) OnUpdate(ctx app.Context) {
 // Render draws the lines.
 func (l *LogPanel) Render() app.UI {
 	return app.Section().Class("panel", "log-panel").Body(
-		app.H2().Text("Log"),
+		app.H2().Text(T(msgLog)),
 		app.Div().ID(LogID).Class("log").DataSet("lines", len(l.Lines)+l.Dropped).Body(
 			app.If(l.Dropped > 0, func() app.UI {
-				return app.Div().Class("log-dropped").Text(fmt.Sprintf("(%d earlier lines not shown)", l.Dropped))
+				return app.Div().Class("log-dropped").Text(T(msgLogDropped, l.Dropped))
 			}),
 			app.If(len(l.Lines) == 0, func() app.UI {
-				return app.Div().Class("log-empty").Text("Step lines appear here every 10 steps.")
+				return app.Div().Class("log-empty").Text(T(msgLogEmpty))
 			}),
 			app.Range(l.Lines).Slice(func(i int) app.UI {
 				return app.Div().Class("log-line").Text(l.Lines[i])

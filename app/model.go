@@ -1,8 +1,6 @@
 package app
 
 import (
-	"fmt"
-
 	"cifar10/wasm/protocol"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -21,30 +19,46 @@ func (m *ModelPanel) Render() app.UI {
 	p := m.Preset
 	if !m.Ready || p.Name == "" {
 		return app.Section().Class("panel", "model").Body(
-			app.H2().Text("Model"),
-			app.P().Class("muted").Text("The layer table appears when the training worker is ready."),
+			app.H2().Text(T(msgModel)),
+			app.P().Class("muted").Text(T(msgModelWaiting)),
 		)
 	}
 	return app.Section().Class("panel", "model").Body(
-		app.H2().Text("Model: "+p.Name),
+		app.H2().Text(T(msgModelName, p.Name)),
 		app.Table().ID(ModelTableID).Class("layers").Body(
 			app.THead().Body(app.Tr().Body(
-				app.Th().Text("layer"), app.Th().Text("kind"), app.Th().Class("num").Text("output"), app.Th().Class("num").Text("params"),
+				app.Th().Text(T(msgColLayer)), app.Th().Text(T(msgColKind)), app.Th().Class("num").Text(T(msgColOutput)), app.Th().Class("num").Text(T(msgColParams)),
 			)),
 			app.TBody().Body(
 				app.Tr().Class("input").Body(
-					app.Td().Text("input"), app.Td().Text("image"), app.Td().Class("num").Text(Shape(p.Input)), app.Td().Class("num").Text("–"),
+					app.Td().Text(T(msgLayerInput)), app.Td().Text(T(msgKindImage)), app.Td().Class("num").Text(Shape(p.Input)), app.Td().Class("num").Text("–"),
 				),
 				app.Range(p.Layers).Slice(func(i int) app.UI {
 					l := p.Layers[i]
 					return app.Tr().Body(
-						app.Td().Text(l.Name), app.Td().Text(l.Kind),
+						app.Td().Text(l.Name), app.Td().Text(translated(layerKinds, l.Kind)),
 						app.Td().Class("num").Text(Shape(l.Output)), app.Td().Class("num").Text(Thousands(int64(l.Params))),
 					)
 				}),
 			),
 		),
 		app.P().ID(ModelParamsID).Class("total").DataSet("params", p.NumParams).
-			Text(fmt.Sprintf("%s parameters · %s, learning rate %s by default", Thousands(int64(p.NumParams)), p.Optimizer, FormatLR(p.LR))),
+			Text(T(msgModelTotal, Thousands(int64(p.NumParams)), translated(optimizers, p.Optimizer), FormatLR(p.LR))),
 	)
+}
+
+// layerKinds are the engine's layer kinds (nn.LayerKind, as the worker lists them) with their
+// catalogue keys; optimizers likewise.
+var (
+	layerKinds = map[string]Key{"conv": msgKindConv, "dense": msgKindDense, "lrn": msgKindLRN, "maxpool": msgKindMaxpool}
+	optimizers = map[string]Key{"adam": msgOptimizerAdam, "momentum": msgOptimizerMomentum}
+)
+
+// translated is name in the page's language when keys has it, else name as the worker wrote it
+// (a layer kind added to the engine before the catalogues know it).
+func translated(keys map[string]Key, name string) string {
+	if k, ok := keys[name]; ok {
+		return T(k)
+	}
+	return name
 }

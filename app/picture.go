@@ -3,10 +3,9 @@ package app
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
+	"errors"
 	"image"
 	"image/color"
-	_ "image/jpeg" // one's own picture may be a JPEG
 	"image/png"
 
 	"cifar10/nn/cifar"
@@ -30,18 +29,18 @@ const (
 // transparent parts on white). It returns the 3,072 bytes in a CIFAR-10 record's layout
 // (1,024 R, 1,024 G, 1,024 B, rows top to bottom), or an error of one sentence naming the file.
 func PictureRecord(name string, data []byte) ([]byte, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("the file %s is not a PNG or JPEG image, so it was not classified", name)
+	rec, err := picture.Decode(data, MaxPicturePixels)
+	var size *picture.SizeError
+	switch {
+	case err == nil:
+		return rec, nil
+	case errors.Is(err, picture.ErrNotPicture):
+		return nil, errors.New(T(msgPicNotImage, name))
+	case errors.As(err, &size):
+		return nil, errors.New(T(msgPicTooLarge, name, size.Width, size.Height, MaxPicturePixels>>20))
+	default:
+		return nil, errors.New(T(msgPicBroken, name, err))
 	}
-	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > MaxPicturePixels {
-		return nil, fmt.Errorf("the picture %s is %dx%d pixels, more than the %d megapixels this page classifies", name, cfg.Width, cfg.Height, MaxPicturePixels>>20)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("the picture %s could not be decoded (%v), so it was not classified", name, err)
-	}
-	return picture.Record(img), nil
 }
 
 // RecordImage is a 32x32 record (CHW bytes) as an image.

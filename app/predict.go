@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 
@@ -63,13 +62,13 @@ func (v PredictView) Mistaken() int {
 func (s *Store) CanPredict() (bool, string) {
 	switch {
 	case s.Worker.Failed:
-		return false, "the training worker stopped: reload the page"
+		return false, T(msgWhyWorkerStopped)
 	case !s.Worker.Ready || s.Dataset.Phase != DatasetReady:
-		return false, "the dataset is loading"
+		return false, T(msgWhyDatasetLoading)
 	case s.Run.ID == 0 || s.Run.Phase == "":
-		return false, "train a few steps, or restore or upload a checkpoint, to have weights to classify with"
+		return false, T(msgWhyNoWeights)
 	case s.Checkpoints.Pending != nil:
-		return false, "a checkpoint is being restored"
+		return false, T(msgWhyRestoring)
 	}
 	return true, ""
 }
@@ -184,10 +183,11 @@ func Ranked(probs []float32) []int {
 	return order
 }
 
-// className is class k's name, or its number when the dataset has no name for it.
+// className is class k's name in the page's language, or its number when the dataset has no
+// name for it.
 func className(names []string, k int) string {
 	if k >= 0 && k < len(names) {
-		return names[k]
+		return translateClass(names[k])
 	}
 	return strconv.Itoa(k)
 }
@@ -209,22 +209,22 @@ func (p *TestImagesPanel) Render() app.UI {
 	hasNext := page != nil && page.Next < page.Total
 	return app.Section().Class("panel", "test-images-panel").Body(
 		app.Div().Class("ti-head").Body(
-			app.H2().Text("Test images"),
+			app.H2().Text(T(msgTestImages)),
 			app.Button().ID(TestImagesShowID).Class("small").Disabled(!p.CanPredict).
-				Title(choose(p.CanPredict, "Predict test images with the current weights", Sentence(p.Why))).
-				Text(choose(page == nil, "Show test images", "Refresh")).OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionTestShow) }),
+				Title(choose(p.CanPredict, T(msgPredictTitle), Sentence(p.Why))).
+				Text(choose(page == nil, T(msgShowTestImages), T(msgRefresh))).OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionTestShow) }),
 			app.Button().ID(TestImagesPrevID).Class("small").Disabled(!p.CanPredict || len(v.Back) == 0).
-				Text("‹ Previous").OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionTestPrev) }),
+				Text(T(msgPrevious)).OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionTestPrev) }),
 			app.Button().ID(TestImagesNextID).Class("small").Disabled(!p.CanPredict || !hasNext).
-				Text("Next ›").OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionTestNext) }),
+				Text(T(msgNext)).OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionTestNext) }),
 			app.Label().Class("ti-toggle").Body(
 				app.Input().ID(TestImagesMistakesID).Type("checkbox").Checked(v.Mistakes).Disabled(!p.CanPredict).
 					OnChange(func(ctx app.Context, e app.Event) {
 						ctx.NewActionWithValue(actionTestMistakes, ctx.JSSrc().Get("checked").Bool())
 					}),
-				app.Text(" mistakes only"),
+				app.Text(" "+T(msgMistakesOnly)),
 			),
-			app.If(v.Loading, func() app.UI { return app.Span().Class("muted").Text("predicting…") }),
+			app.If(v.Loading, func() app.UI { return app.Span().Class("muted").Text(T(msgPredicting)) }),
 		),
 		p.renderGrid(),
 	)
@@ -234,21 +234,21 @@ func (p *TestImagesPanel) renderGrid() app.UI {
 	v := p.View
 	page := v.Page
 	if page == nil {
-		text := "Evaluate, or press Show test images, to see test images with the model's predictions."
+		text := T(msgTiHint)
 		if !p.CanPredict {
-			text = "No weights yet: " + p.Why + "."
+			text = T(msgTiNoWeights, p.Why)
 		}
 		return app.P().ID(TestImagesID).Class("muted").DataSet("count", 0).Text(text)
 	}
 	wrong := v.Mistaken()
-	summary := fmt.Sprintf("Test images %s–%s of %s (weights after %s steps): %d of %d shown are mistakes.",
+	summary := T(msgTiSummary,
 		Thousands(int64(page.Start+1)), Thousands(int64(page.Next)), Thousands(int64(page.Total)), Thousands(int64(page.Step)), wrong, len(v.Tiles))
 	if page.Mistakes {
-		summary = fmt.Sprintf("Mistakes among test images %s–%s of %s (weights after %s steps): %d shown.",
+		summary = T(msgTiSummaryMistakes,
 			Thousands(int64(page.Start+1)), Thousands(int64(page.Next)), Thousands(int64(page.Total)), Thousands(int64(page.Step)), len(v.Tiles))
 	}
 	if len(v.Tiles) == 0 {
-		summary = "No test images left here" + choose(page.Mistakes, " that the model gets wrong.", ".")
+		summary = T(choose(page.Mistakes, msgTiNoneLeftMistakes, msgTiNoneLeft))
 	}
 	return app.Div().ID(TestImagesID).DataSet("count", len(v.Tiles)).DataSet("mistakes", wrong).
 		DataSet("start", page.Start).DataSet("next", page.Next).DataSet("step", page.Step).Body(
@@ -262,12 +262,12 @@ func (p *TestImagesPanel) renderTile(t Tile) app.UI {
 	label, pred := className(p.ClassNames, t.Label), className(p.ClassNames, t.Pred)
 	return app.Figure().Class("ti-tile", choose(right, "right", "mistake")).
 		DataSet("index", t.Index).DataSet("label", t.Label).DataSet("pred", t.Pred).
-		Title(fmt.Sprintf("test image %d: true %s, predicted %s (%.0f%%)", t.Index, label, pred, 100*t.Prob)).Body(
-		app.Img().Src(t.Src).Alt(fmt.Sprintf("test image %d, a %s", t.Index, label)).Width(64).Height(64),
+		Title(T(msgTiTileTitle, t.Index, label, pred, Decimal(100*float64(t.Prob), 0))).Body(
+		app.Img().Src(t.Src).Alt(T(msgTiTileAlt, t.Index, label)).Width(64).Height(64),
 		app.FigCaption().Body(
 			app.Div().Class("ti-true").Text(label),
 			app.Div().Class("ti-pred").Text(choose(right, "✓ ", "✗ ")+pred),
-			app.Div().Class("ti-prob").Text(fmt.Sprintf("%.0f%%", 100*t.Prob)),
+			app.Div().Class("ti-prob").Text(Decimal(100*float64(t.Prob), 0)+"%"),
 		),
 	)
 }
@@ -287,14 +287,15 @@ type ClassifyPanel struct {
 func (p *ClassifyPanel) Render() app.UI {
 	v := p.View
 	return app.Section().Class("panel", "classify").Body(
-		app.H2().Text("Classify my own image"),
-		app.Label().Class("upload").Title("A PNG or JPEG picture: its central square is shrunk to 32x32, as CIFAR-10 images are").Body(
-			app.Span().Text("Choose a PNG or JPEG picture:"),
+		app.H2().Text(T(msgClassify)),
+		app.Label().Class("upload").Title(T(msgClassifyTitle)).Body(
+			app.Span().Text(T(msgClassifyChoose)),
 			app.Input().ID(ClassifyUploadID).Type("file").Accept("image/png,image/jpeg,.png,.jpg,.jpeg").
 				Disabled(!p.CanPredict).
 				OnChange(func(ctx app.Context, e app.Event) { ctx.NewAction(actionClassify) }),
+			fileButton(),
 		),
-		app.If(!p.CanPredict, func() app.UI { return app.P().Class("muted").Text(Sentence(p.Why) + ".") }),
+		app.If(!p.CanPredict, func() app.UI { return app.P().Class("muted").Text(endSentence(p.Why)) }),
 		app.If(v.Problem != "", func() app.UI { return app.P().ID(ClassifyErrorID).Class("error").Text(v.Problem) }),
 		app.If(v.Src != "", func() app.UI { return p.renderResult() }),
 	)
@@ -302,9 +303,9 @@ func (p *ClassifyPanel) Render() app.UI {
 
 func (p *ClassifyPanel) renderResult() app.UI {
 	v := p.View
-	body := []app.UI{app.Img().Class("classify-img").Src(v.Src).Alt("your picture at 32x32").Width(96).Height(96)}
+	body := []app.UI{app.Img().Class("classify-img").Src(v.Src).Alt(T(msgClassifyAlt)).Width(96).Height(96)}
 	if v.Busy || v.Result == nil {
-		body = append(body, app.Span().Class("muted").Text("Classifying "+v.Name+"…"))
+		body = append(body, app.Span().Class("muted").Text(T(msgClassifying, v.Name)))
 		return app.Div().Class("classify-out").Body(body...)
 	}
 	r := v.Result
@@ -312,16 +313,16 @@ func (p *ClassifyPanel) renderResult() app.UI {
 	top := order[0]
 	body = append(body, app.Div().Body(
 		app.P().Body(app.Text(v.Name+": "), app.Strong().Text(className(p.ClassNames, top)),
-			app.Span().Class("muted").Text(fmt.Sprintf(" (%.1f%%; weights after %s steps)", 100*r.Probs[top], Thousands(int64(r.Step))))),
+			app.Span().Class("muted").Text(T(msgClassifyTop, Decimal(100*float64(r.Probs[top]), 1), Thousands(int64(r.Step))))),
 		app.Table().ID(ClassifyResultID).Class("classes", "classify-table").DataSet("class", top).
 			DataSet("name", className(p.ClassNames, top)).DataSet("step", r.Step).Body(
-			app.THead().Body(app.Tr().Body(app.Th().Text("class"), app.Th().Class("num").Text("probability"), app.Th().Class("bar-cell").Text(""))),
+			app.THead().Body(app.Tr().Body(app.Th().Text(T(msgColClass)), app.Th().Class("num").Text(T(msgColProbability)), app.Th().Class("bar-cell").Text(""))),
 			app.TBody().Body(app.Range(order).Slice(func(i int) app.UI {
 				k := order[i]
 				return app.Tr().Class("classify-row").DataSet("class", k).
 					DataSet("prob", strconv.FormatFloat(float64(r.Probs[k]), 'g', -1, 32)).Body(
 					app.Td().Text(className(p.ClassNames, k)),
-					app.Td().Class("num").Text(fmt.Sprintf("%.1f%%", 100*r.Probs[k])),
+					app.Td().Class("num").Text(Decimal(100*float64(r.Probs[k]), 1)+"%"),
 					app.Td().Class("bar-cell").Body(app.Div().Class("bar").Style("width", "%.1f%%", 100*r.Probs[k])),
 				)
 			})),

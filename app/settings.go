@@ -1,7 +1,7 @@
 package app
 
 import (
-	"fmt"
+	"errors"
 	"math"
 	"net/url"
 	"strconv"
@@ -40,7 +40,7 @@ func ParseQuery(q url.Values) (s protocol.Settings, lrSet bool, notes []string) 
 			continue
 		}
 		if err := ParseSetting(&s, key, v); err != nil {
-			notes = append(notes, fmt.Sprintf("ignored %s=%q in the address: %v", key, v, err))
+			notes = append(notes, T(msgIgnoredSetting, key, v, err))
 			continue
 		}
 		lrSet = lrSet || key == QueryLR
@@ -54,7 +54,7 @@ func ParseSetting(s *protocol.Settings, key, text string) error {
 	integer := func(dst *int, lo, hi int, meaning string) error {
 		n, err := strconv.Atoi(text)
 		if err != nil || n < lo || n > hi {
-			return fmt.Errorf("expected %s from %d to %d", meaning, lo, hi)
+			return errors.New(T(msgExpectedRange, meaning, lo, hi))
 		}
 		*dst = n
 		return nil
@@ -64,23 +64,23 @@ func ParseSetting(s *protocol.Settings, key, text string) error {
 		t := *s
 		t.Preset = text
 		if t.Validate() != nil {
-			return fmt.Errorf("not a preset name")
+			return errors.New(T(msgNotPreset))
 		}
 		s.Preset = text
 	case QuerySteps:
-		return integer(&s.Steps, 1, protocol.MaxSteps, "a whole number of steps")
+		return integer(&s.Steps, 1, protocol.MaxSteps, T(msgMeaningSteps))
 	case QueryBatch:
-		return integer(&s.Batch, 1, protocol.MaxBatch, "a batch size")
+		return integer(&s.Batch, 1, protocol.MaxBatch, T(msgMeaningBatch))
 	case QuerySaveEvery:
-		return integer(&s.SaveEvery, 0, protocol.MaxSteps, "a number of steps (0: never)")
+		return integer(&s.SaveEvery, 0, protocol.MaxSteps, T(msgMeaningSaveEvery))
 	case QueryKeep:
-		return integer(&s.Keep, 1, protocol.MaxKeep, "a number of checkpoints")
+		return integer(&s.Keep, 1, protocol.MaxKeep, T(msgMeaningKeep))
 	case QueryWorkers:
 		if text == WorkersAuto {
 			s.Workers = 0
 			return nil
 		}
-		return integer(&s.Workers, 1, protocol.MaxWorkers, `"auto" or a number of workers`)
+		return integer(&s.Workers, 1, protocol.MaxWorkers, T(msgMeaningWorkers))
 	case QueryLR:
 		lr, err := ParseLR(text)
 		if err != nil {
@@ -90,11 +90,11 @@ func ParseSetting(s *protocol.Settings, key, text string) error {
 	case QuerySeed:
 		seed, err := strconv.ParseUint(text, 10, 64)
 		if err != nil {
-			return fmt.Errorf("expected a whole number from 0 to %d", uint64(math.MaxUint64))
+			return errors.New(T(msgExpectedSeed, uint64(math.MaxUint64)))
 		}
 		s.Seed = seed
 	default:
-		return fmt.Errorf("unknown setting %q", key)
+		return errors.New(T(msgUnknownSetting, key))
 	}
 	return nil
 }
@@ -103,7 +103,7 @@ func ParseSetting(s *protocol.Settings, key, text string) error {
 func ParseLR(v string) (float64, error) {
 	lr, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(lr) || math.IsInf(lr, 0) || lr <= 0 || lr > 10 {
-		return 0, fmt.Errorf("expected a learning rate above 0 and at most 10")
+		return 0, errors.New(T(msgExpectedLR))
 	}
 	return lr, nil
 }

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"fmt"
-
 	"cifar10/wasm"
 	"cifar10/wasm/coord"
 	"cifar10/wasm/protocol"
@@ -16,6 +14,7 @@ type Store struct {
 	// LRSet is true once the learning rate was chosen (in the address or the controls);
 	// until then a preset's default applies.
 	LRSet   bool
+	Build   BuildView // which build runs, and whether offline (browser.go)
 	Worker  WorkerView
 	Group   coord.GroupView // the workers sharing the training (workers.go)
 	Dataset DatasetView
@@ -47,6 +46,7 @@ type WorkerView struct {
 	Failed  bool
 	Presets []protocol.PresetInfo
 	Kernel  string
+	Build   string // the worker's protocol.Build
 }
 
 // Dataset phases.
@@ -149,22 +149,22 @@ func (s *Store) Preset(name string) (protocol.PresetInfo, bool) {
 func (s *Store) CanStart() (bool, string) {
 	switch {
 	case s.Worker.Failed:
-		return false, "the training worker stopped: reload the page"
+		return false, T(msgWhyWorkerStopped)
 	case !s.Worker.Ready:
-		return false, "the worker is starting"
+		return false, T(msgWhyWorkerStarting)
 	case s.Dataset.Phase == DatasetLoading || s.Dataset.Phase == DatasetWaiting:
-		return false, "the dataset is loading"
+		return false, T(msgWhyDatasetLoading)
 	case s.Dataset.Phase != DatasetReady:
-		return false, "the dataset is not loaded"
+		return false, T(msgWhyDatasetMissing)
 	case s.Run.Active():
-		return false, "a run is in progress"
+		return false, T(msgWhyRunning)
 	case s.Eval.Running:
-		return false, "an evaluation is running"
+		return false, T(msgWhyEvaluating)
 	case s.Checkpoints.Pending != nil:
-		return false, "a checkpoint is being restored"
+		return false, T(msgWhyRestoring)
 	}
 	if _, ok := s.Preset(s.Settings.Preset); !ok {
-		return false, fmt.Sprintf("there is no preset %q", s.Settings.Preset)
+		return false, T(msgWhyNoPreset, s.Settings.Preset)
 	}
 	if err := s.Settings.Validate(); err != nil {
 		return false, err.Error()
@@ -265,11 +265,16 @@ func (s *Store) Apply(in wasm.Inbound) *protocol.Message {
 }
 
 func (s *Store) ready(r protocol.Ready) *protocol.Message {
-	s.Worker = WorkerView{Ready: true, Presets: r.Presets, Kernel: r.Kernel}
+	if r.Build != protocol.Build {
+		s.Worker = WorkerView{Failed: true, Build: r.Build}
+		s.notify(protocol.WhereWorker, T(msgMixedBuild, protocol.Build, r.Build))
+		return nil
+	}
+	s.Worker = WorkerView{Ready: true, Presets: r.Presets, Kernel: r.Kernel, Build: r.Build}
 	if p, ok := s.Preset(s.Settings.Preset); ok && !s.LRSet {
 		s.Settings.LR = p.LR
 	} else if !ok {
-		s.notify(whereSettings, fmt.Sprintf("there is no preset %q; choose one of the list", s.Settings.Preset))
+		s.notify(whereSettings, T(msgNoPresetChoose, s.Settings.Preset))
 	}
 	s.Dataset.Phase = DatasetLoading
 	return &protocol.Message{Payload: protocol.Load{}}
@@ -318,7 +323,7 @@ func (s *Store) failure(f protocol.Failure) {
 		s.Worker.Failed = true
 		s.Eval.Running = false
 		if s.Run.Active() {
-			s.Run.Phase, s.Run.Reason = protocol.PhaseFailed, "the worker stopped"
+			s.Run.Phase, s.Run.Reason = protocol.PhaseFailed, T(msgRunWorkerStopped)
 		}
 	}
 	s.notify(f.Where, f.Message)

@@ -10,7 +10,7 @@ import (
 )
 
 func readyMsg() wasm.Inbound {
-	return wasm.Inbound{Msg: protocol.Message{Payload: protocol.Ready{Kernel: "generic", Presets: []protocol.PresetInfo{
+	return wasm.Inbound{Msg: protocol.Message{Payload: protocol.Ready{Kernel: "generic", Build: protocol.Build, Presets: []protocol.PresetInfo{
 		{Name: "cifar10", LR: 1e-3, NumParams: 1068298}, {Name: "cs231n", LR: 0.01},
 	}}}}
 }
@@ -24,6 +24,22 @@ func readyStore(t *testing.T, s protocol.Settings, lrSet bool) *Store {
 	}
 	st.Apply(wasm.Inbound{Msg: protocol.Message{Payload: protocol.DatasetInfo{Train: 1000, Test: 500}}})
 	return st
+}
+
+// TestStoreMixedBuild: a worker from another build than the page is refused, and the page
+// says so instead of loading the dataset into it.
+func TestStoreMixedBuild(t *testing.T) {
+	st := NewStore(protocol.DefaultSettings(), false, nil)
+	reply := st.Apply(wasm.Inbound{Msg: protocol.Message{Payload: protocol.Ready{Kernel: "generic", Build: protocol.Build + "-other"}}})
+	if reply != nil || st.Worker.Ready || !st.Worker.Failed || st.Worker.Build != protocol.Build+"-other" {
+		t.Fatalf("reply %+v, worker %+v", reply, st.Worker)
+	}
+	if len(st.Messages) != 1 || !strings.Contains(st.Messages[0].Text, "different versions") || st.Messages[0].Where != protocol.WhereWorker {
+		t.Fatalf("notices %+v", st.Messages)
+	}
+	if ok, _ := st.CanStart(); ok {
+		t.Error("a page with a worker from another build can start a run")
+	}
 }
 
 func TestStoreReadyAppliesPresetLR(t *testing.T) {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"slices"
 
 	"cifar10/wasm"
@@ -132,7 +131,7 @@ func (s *Store) runShape(m protocol.Message) (batch, params int) {
 func (s *Store) WorkerLost(number, of int, why string) {
 	s.Eval.Running = false
 	if !s.Run.Active() {
-		s.notify(protocol.WhereWorker, fmt.Sprintf("training worker %d of %d stopped (%s); %s left", number, of, why, plural(s.Group.Size, "worker")))
+		s.notify(protocol.WhereWorker, T(msgWorkerLost, number, of, why, workers(s.Group.Size)))
 		return
 	}
 	s.Run.Phase = protocol.PhaseFailed
@@ -156,12 +155,12 @@ type lostWorker struct {
 func (s *Store) lostText() string {
 	l := s.lost
 	l.step = s.Run.Step
-	l.reason = fmt.Sprintf("worker %d of %d stopped at step %d", l.number, l.of, l.step)
-	text := fmt.Sprintf("training worker %d of %d stopped (%s), so training stopped at step %d.", l.number, l.of, l.why, l.step)
+	l.reason = T(msgWorkerLostReason, l.number, l.of, l.step)
+	text := T(msgWorkerLostRun, l.number, l.of, l.why, l.step)
 	if c, ok := s.Checkpoints.Latest(); ok {
-		return text + fmt.Sprintf(" The checkpoints are intact: Resume latest goes on from %s with the %s left", c.Name(), plural(s.Group.Size, "worker"))
+		return text + T(msgWorkerLostResume, c.Name(), workers(s.Group.Size))
 	}
-	return text + fmt.Sprintf(" Start again with the %s left", plural(s.Group.Size, "worker"))
+	return text + T(msgWorkerLostStart, workers(s.Group.Size))
 }
 
 // lostStep rewrites the lost worker's notice when the leader's late reports moved the step.
@@ -186,22 +185,25 @@ func (s *Store) lostStep() {
 	}
 }
 
-// plural is "1 worker" or "n workers".
-func plural(n int, what string) string {
+// plural is key one's text for n == 1, else key many's with n ("1 worker", "3 workers").
+func plural(n int, one, many Key) string {
 	if n == 1 {
-		return "1 " + what
+		return T(one)
 	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return T(many, n)
 }
+
+// workers is "1 worker" or "n workers".
+func workers(n int) string { return plural(n, msgWorkerOne, msgWorkerMany) }
 
 // groupText says how many workers there are, for the status line.
 func groupText(v coord.GroupView) string {
-	s := plural(v.Size, "training worker") + " ready"
+	s := T(msgGroupReady, plural(v.Size, msgTrainingWorkerOne, msgTrainingWorkerMany))
 	if v.Ready < v.Size {
-		s = plural(v.Size, "training worker") + fmt.Sprintf(" (%d with the dataset)", v.Ready)
+		s = T(msgGroupLoading, plural(v.Size, msgTrainingWorkerOne, msgTrainingWorkerMany), v.Ready)
 	}
 	if v.Run > 0 {
-		s += fmt.Sprintf(", %d sharing the current run", v.Run)
+		s += T(msgGroupRun, v.Run)
 	}
 	return s
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"cifar10/wasm/protocol"
 )
 
 // Build is the output of the run's one build of the server and the two wasm binaries.
@@ -46,11 +48,36 @@ func Built(tb testing.TB) *Build {
 	return buildResult
 }
 
-// goBuild is one `go build` of the repository: what to build, where, and the environment
-// variables that differ from the test's.
+// goBuild is one `go build` of the repository: what to build, where, the environment
+// variables that differ from the test's, and extra flags.
 type goBuild struct {
 	pkg, out string
 	env      []string
+	flags    []string
+}
+
+// FirstBuild is the build id (wasm/protocol.Build) of the run's one build; BuildWeb makes
+// others.
+const FirstBuild = "e2e-first"
+
+// wasmBuilds are the two wasm binaries of build id, into the folder web.
+func wasmBuilds(web, id string) []goBuild {
+	flags := []string{"-ldflags", "-X " + protocol.BuildVar + "=" + id}
+	return []goBuild{
+		{"./cmd/page", filepath.Join(web, "app.wasm"), []string{"GOOS=js", "GOARCH=wasm"}, flags},
+		{"./cmd/worker", filepath.Join(web, "worker.wasm"), []string{"GOOS=js", "GOARCH=wasm", "GOEXPERIMENT=simd"}, flags},
+	}
+}
+
+// BuildWeb builds the page's and the worker's wasm again with another build id, into a new
+// folder to serve with -web: a new version of the app as a server update would bring.
+func BuildWeb(tb testing.TB, id string) string {
+	tb.Helper()
+	web := filepath.Join(workDir, "web-"+id)
+	if err := runBuilds(repoRoot(tb), wasmBuilds(web, id)); err != nil {
+		tb.Fatal(err)
+	}
+	return web
 }
 
 // build runs the three builds in parallel (the go command shares its cache safely), then
@@ -61,11 +88,15 @@ func build(root, dir string) (*Build, error) {
 		Web:    filepath.Join(dir, "web"),
 		Assets: filepath.Join(root, "assets"),
 	}
-	builds := []goBuild{
-		{"./server", b.Server, nil},
-		{"./cmd/page", filepath.Join(b.Web, "app.wasm"), []string{"GOOS=js", "GOARCH=wasm"}},
-		{"./cmd/worker", filepath.Join(b.Web, "worker.wasm"), []string{"GOOS=js", "GOARCH=wasm", "GOEXPERIMENT=simd"}},
+	builds := append([]goBuild{{"./server", b.Server, nil, nil}}, wasmBuilds(b.Web, FirstBuild)...)
+	if err := runBuilds(root, builds); err != nil {
+		return nil, err
 	}
+	return b, nil
+}
+
+// runBuilds runs the builds in parallel and writes the gzip twins of the wasm files.
+func runBuilds(root string, builds []goBuild) error {
 	errs := make([]error, len(builds))
 	var wg sync.WaitGroup
 	for i, gb := range builds {
@@ -83,21 +114,21 @@ func build(root, dir string) (*Build, error) {
 		}
 	}
 	if len(msgs) > 0 {
-		return nil, fmt.Errorf("e2e: build failed:\n%s", strings.Join(msgs, "\n"))
+		return fmt.Errorf("e2e: build failed:\n%s", strings.Join(msgs, "\n"))
 	}
-	return b, nil
+	return nil
 }
 
 // runGoBuild runs one build from the repository root and returns an error holding the exact
 // command and its output.
 func runGoBuild(root string, gb goBuild) error {
-	cmd := exec.Command("go", "build", "-o", gb.out, gb.pkg)
+	args := append(append([]string{"build"}, gb.flags...), "-o", gb.out, gb.pkg)
+	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), gb.env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("%s go build -o %s %s (in %s): %v\n%s",
-			strings.Join(gb.env, " "), gb.out, gb.pkg, root, err, out)
+		return fmt.Errorf("%s go %s (in %s): %v\n%s", strings.Join(gb.env, " "), strings.Join(args, " "), root, err, out)
 	}
 	return nil
 }

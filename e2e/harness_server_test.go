@@ -47,6 +47,11 @@ func StartServer(tb testing.TB, extraFlags ...string) *Server {
 	b := Built(tb)
 	data := DataDir(tb)
 	addr := freeAddr(tb)
+	for i, f := range extraFlags { // -addr: the same address again, e.g. for a restart
+		if f == "-addr" && i+1 < len(extraFlags) {
+			addr = extraFlags[i+1]
+		}
+	}
 	s := &Server{
 		URL:     "http://" + addr,
 		LogPath: filepath.Join(workDir, fmt.Sprintf("server-%d.log", serverCount.Add(1))),

@@ -82,7 +82,8 @@ func pollJS(ctx context.Context, cond string, d time.Duration) (bool, error) {
 // navigation the test started), after which the new page is looked at again.
 func navigating(err error) bool {
 	s := err.Error()
-	return strings.Contains(s, "context was destroyed") || strings.Contains(s, "Cannot find context")
+	return strings.Contains(s, "context was destroyed") || strings.Contains(s, "Cannot find context") ||
+		strings.Contains(s, "Inspected target navigated or closed")
 }
 
 // notices returns the page's messages to the user, for failure reports.

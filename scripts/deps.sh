@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` / `make run` need on a fresh Debian machine with only Go:
 # Node.js (runs the engine's wasm tests), Chromium (browser tests), brotli (compressed wasm),
-# PyTorch and numpy for Debian's /usr/bin/python3 (interop/pytorch's round-trip tests).
+# PyTorch and numpy for Debian's /usr/bin/python3 (interop/pytorch's round-trip tests),
+# a Chinese font (the lang=zh screenshots).
 set -euo pipefail
 what=${1:-test}
 need=()
@@ -11,6 +12,8 @@ if [ "$what" = test ]; then
   [ -x /usr/lib/chromium/chromium ] || [ -x /usr/bin/chromium ] || need+=(chromium)
   /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
   /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+  # A Chinese font, so the lang=zh screenshots show characters rather than boxes.
+  [ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-wqy-microhei)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "deps: installing ${need[*]} (Debian packages)"

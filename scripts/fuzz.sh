@@ -7,6 +7,8 @@ targets=(
   "./nn/safetensors FuzzParse"
   "./nn/checkpoint FuzzDecode"
   "./nn/cifar FuzzParse"
+  "./nn/cifar FuzzArchive"
+  "./nn/cifar/picture FuzzDecode"
 )
 for entry in "${targets[@]}"; do
   set -- $entry

@@ -14,11 +14,16 @@ import (
 //   - CORP same-origin states that our files are for this origin only (COEP requires
 //     subresources to opt in, and it keeps other sites from embedding them);
 //   - nosniff stops browsers second-guessing the Content-Type we send.
-func withHeaders(next http.Handler) http.Handler {
+//
+// Without isolate (-no-isolation) COOP and COEP are left out, as on a host that cannot set
+// them; the page then trains with one worker.
+func withHeaders(isolate bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Cross-Origin-Embedder-Policy", "require-corp")
+		if isolate {
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Cross-Origin-Embedder-Policy", "require-corp")
+		}
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)

@@ -582,3 +582,20 @@ func TestRequestLog(t *testing.T) {
 		}
 	}
 }
+
+// TestNoIsolation: -no-isolation leaves out COOP and COEP only, as a host that cannot set them.
+func TestNoIsolation(t *testing.T) {
+	s := newSite(t)
+	h := newHandler(config{webDir: s.web, assets: s.assets, dataDir: s.data, noIsolation: true}, ui.Handler(ui.Config{Version: "v"}))
+	for _, target := range []string{"/", "/assets/app.css", "/missing"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		hd := rec.Result().Header
+		if hd.Get("Cross-Origin-Opener-Policy") != "" || hd.Get("Cross-Origin-Embedder-Policy") != "" {
+			t.Errorf("%s: COOP %q, COEP %q", target, hd.Get("Cross-Origin-Opener-Policy"), hd.Get("Cross-Origin-Embedder-Policy"))
+		}
+		if hd.Get("Cross-Origin-Resource-Policy") != "same-origin" || hd.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: lost the other headers: %v", target, hd)
+		}
+	}
+}

@@ -12,7 +12,7 @@
 //
 // Usage:
 //
-//	go run ./server [-addr 127.0.0.1:8080] [-data DIR] [-archive FILE] [-web DIR] [-assets DIR] [-url URL] [-log]
+//	go run ./server [-addr 127.0.0.1:8080] [-data DIR] [-archive FILE] [-web DIR] [-assets DIR] [-url URL] [-log] [-no-isolation]
 package main
 
 import (
@@ -48,6 +48,9 @@ type config struct {
 	assets  string
 	url     string
 	log     bool
+	// noIsolation leaves out COOP and COEP, as a host that cannot set them would: the page
+	// then has no SharedArrayBuffer and trains with one worker (and says why).
+	noIsolation bool
 }
 
 func parseFlags(args []string, errOut io.Writer) (config, error) {
@@ -61,6 +64,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fl.StringVar(&c.assets, "assets", "assets", "static `folder` served at /assets/ (styles, icons, scripts)")
 	fl.StringVar(&c.url, "url", official.URL, "`URL` of cifar-10-binary.tar.gz to download when the dataset is missing")
 	fl.BoolVar(&c.log, "log", false, "log one line per request")
+	fl.BoolVar(&c.noIsolation, "no-isolation", false, "leave out the COOP/COEP headers (as a host that cannot set them would): the page trains with one worker")
 	if err := fl.Parse(args); err != nil {
 		return c, err
 	}
@@ -151,7 +155,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 
 // newHandler is the whole HTTP surface, without logging; tests drive it with httptest.
 func newHandler(c config, goapp http.Handler) http.Handler {
-	return withHeaders(&router{
+	return withHeaders(!c.noIsolation, &router{
 		web:    staticDir{dir: c.webDir, precompressed: true},
 		assets: staticDir{dir: c.assets, precompressed: true},
 		data:   staticDir{dir: filepath.Join(c.dataDir, cifar.DirName)},

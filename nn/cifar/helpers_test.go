@@ -81,7 +81,7 @@ func writeFiles(t *testing.T, dir string, files map[string][]byte) {
 	}
 }
 
-func tarGz(t *testing.T, prefix string, files map[string][]byte) []byte {
+func tarGz(t testing.TB, prefix string, files map[string][]byte) []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)

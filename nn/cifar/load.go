@@ -154,7 +154,14 @@ func loadArchive(src string) (*Data, error) {
 		return nil, fmt.Errorf("cifar: %w", err)
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	return readArchive(src, f)
+}
+
+// readArchive reads the whole data set from a cifar-10-binary tar.gz streamed from r; src names
+// it in errors. Any bytes give a Data or an error: entry sizes are what the archive claims, so
+// memory is reserved only as the bytes arrive (see claimed).
+func readArchive(src string, r io.Reader) (*Data, error) {
+	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("cifar: %s: not a gzip archive (want a folder or a cifar-10-binary tar.gz): %w", src, err)
 	}
@@ -181,6 +188,14 @@ func loadArchive(src string) (*Data, error) {
 	}
 	return &Data{Train: Concat(train...), Test: sets[TestFile], ClassNames: names}, nil
 }
+
+// claimed is a sink whose sizes come from an archive header, not from bytes in hand: it
+// reserves only one chunk up front and grows as records arrive, so a header claiming
+// terabytes costs nothing until the records are actually read (and a short entry fails as
+// "file ended early"). Loading a real archive copies a little more; it happens once.
+type claimed struct{ sink }
+
+func (c claimed) grow(records int) { c.sink.grow(min(records, chunkRecords)) }
 
 // readTar decodes every wanted entry of the archive as it streams past, so the archive's
 // raw bytes are never held in memory.
@@ -214,7 +229,7 @@ func readTar(src string, tr *tar.Reader) (map[string]*Set, []string, error) {
 			continue
 		}
 		s := &Set{}
-		if err := decode(where, tr, hdr.Size, s); err != nil {
+		if err := decode(where, tr, hdr.Size, claimed{s}); err != nil {
 			return nil, nil, err
 		}
 		sets[base] = s

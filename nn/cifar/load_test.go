@@ -3,6 +3,7 @@ package cifar
 import (
 	"bytes"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -140,4 +141,26 @@ func TestLoadErrors(t *testing.T) {
 			checkErr(t, "Load", err, tt.want)
 		})
 	}
+}
+
+// TestArchiveClaimsHugeEntry: an entry whose header claims far more records than it holds fails
+// as ended early, without reserving what the header claims.
+func TestArchiveClaimsHugeEntry(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readArchive("huge.tar.gz", bytes.NewReader(hugeEntry(t)))
+	runtime.ReadMemStats(&after)
+	checkErr(t, "readArchive", err, []string{"huge.tar.gz: " + TestFile, "record 1 (byte 3073): file ended early"})
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 100<<20 {
+		t.Errorf("reading the archive allocated %d MB", grew>>20)
+	}
+}
+
+// TestStoredGzip: the fuzz target's cheap gzip wrapper makes archives the reader accepts.
+func TestStoredGzip(t *testing.T) {
+	d, err := readArchive("stored.tar.gz", bytes.NewReader(storedGzip(gunzip(t, tarGz(t, "", smallFiles())))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSmall(t, d, []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"})
 }

@@ -10,6 +10,8 @@ type Ready struct {
 	// Lock names the Web Lock the worker holds for its whole life, which the page asks for to
 	// learn when the worker is gone ("" when the browser has no Web Locks).
 	Lock string `json:"lock,omitempty"`
+	// Build is the worker's Build, which the page compares with its own.
+	Build string `json:"build,omitempty"`
 }
 
 // PresetInfo describes a model preset for the model panel and the controls. The page gets it

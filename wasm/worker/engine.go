@@ -111,7 +111,7 @@ func (e *Engine) Ready() {
 		}
 		presets = append(presets, info)
 	}
-	e.post(protocol.Message{Payload: protocol.Ready{Presets: presets, Kernel: gemm.KernelName()}})
+	e.post(protocol.Message{Payload: protocol.Ready{Presets: presets, Kernel: gemm.KernelName(), Build: protocol.Build}})
 }
 
 // describe builds a preset's model once to report its layers and size.

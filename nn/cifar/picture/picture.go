@@ -1,7 +1,8 @@
 // Package picture makes one's own photo what the model takes: a 32x32 CIFAR-10 record. The
 // page (which decodes the file in the tab) and the native trainer's `predict -image` share it,
-// so a picture is classified the same way in both. It imports only the image package and the
-// dataset's layout (nn/cifar), so the page's wasm links nothing of the engine for it.
+// so a picture is classified the same way in both (Decode: a file's bytes to a record). It
+// imports only the image packages and the dataset's layout (nn/cifar), so the page's wasm links
+// nothing of the engine for it.
 package picture
 
 import (

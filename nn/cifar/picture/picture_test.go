@@ -1,8 +1,11 @@
 package picture
 
 import (
+	"bytes"
 	"image"
 	"image/color"
+	"image/png"
+	"strings"
 	"testing"
 )
 
@@ -64,6 +67,36 @@ func TestRecord(t *testing.T) {
 			if got := at(rec, p[0], p[1]); got != want {
 				t.Errorf("%s: pixel %v = %v, want %v", tc.name, p, got, want)
 			}
+		}
+	}
+}
+
+func TestDecode(t *testing.T) {
+	var small, wide bytes.Buffer
+	png.Encode(&small, image.NewGray(image.Rect(0, 0, 8, 8)))
+	png.Encode(&wide, image.NewGray(image.Rect(0, 0, 300, 1)))
+	tests := []struct {
+		name string
+		data []byte
+		max  int
+		err  string
+	}{
+		{"small", small.Bytes(), 64, ""},
+		{"text", []byte("hello"), 64, ErrNotPicture.Error()},
+		{"too many pixels", small.Bytes(), 63, "picture: 8x8 pixels, want between 1 and 63 pixels"},
+		{"too wide", wide.Bytes(), 299, "picture: 300x1 pixels"},
+		{"cut", small.Bytes()[:small.Len()-20], 64, "picture: cannot decode the png picture"},
+	}
+	for _, tc := range tests {
+		rec, err := Decode(tc.data, tc.max)
+		if tc.err == "" {
+			if err != nil || len(rec) != Bytes {
+				t.Errorf("%s: %d bytes, %v", tc.name, len(rec), err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.err)
 		}
 	}
 }
