@@ -164,3 +164,39 @@ func TestEvalCheckpoints(t *testing.T) {
 		t.Errorf("a missing checkpoint: %+v", rec.msgs)
 	}
 }
+
+// TestTop3AndFilters: every test image comes with its three most probable classes (the
+// prediction first, probabilities falling), and the class filters keep exactly the images of
+// that true or predicted class.
+func TestTop3AndFilters(t *testing.T) {
+	data := testData()
+	e, rec, _ := predictEngine(t, data)
+	preds, top := referencePredictions(t, e.run.tr.Model(), data.Test)
+	label, pred := int(data.Test.Labels[0]), preds[1]
+	for _, f := range []protocol.Filter{{}, {Label: &label}, {Pred: &pred}, {Label: &label, Pred: &pred}} {
+		rec.msgs = nil
+		e.Handle(protocol.Message{Run: 1, Payload: protocol.TestImagesRequest{Start: 0, Count: 96, Filter: f}})
+		got := rec.of(protocol.KindPredictions)
+		if len(got) != 1 {
+			t.Fatalf("filter %+v: reports %+v", f, rec.msgs)
+		}
+		p := got[0].Payload.(protocol.TestImages)
+		var want []int
+		for i := range data.Test.Len() {
+			if f.Keeps(int(data.Test.Labels[i]), preds[i]) {
+				want = append(want, i)
+			}
+		}
+		var listed []int
+		for _, im := range p.Images {
+			listed = append(listed, im.Index)
+			if len(im.Top) != 3 || im.Top[0].Class != im.Pred || math.Abs(float64(im.Top[0].Prob-top[im.Index])) > 1e-5 ||
+				im.Top[1].Prob > im.Top[0].Prob || im.Top[2].Prob > im.Top[1].Prob {
+				t.Errorf("filter %+v: image %d has top classes %+v", f, im.Index, im.Top)
+			}
+		}
+		if !slices.Equal(listed, want) || !p.Filter.Same(f) || p.Next != 30 {
+			t.Errorf("filter %+v: listed %v, want %v (next %d)", f, listed, want, p.Next)
+		}
+	}
+}
