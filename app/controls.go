@@ -39,6 +39,8 @@ func (c *Controls) Render() app.UI {
 		{QuerySaveEvery, "Save every", strconv.Itoa(s.SaveEvery), "steps between checkpoints (0: never)"},
 		{QueryKeep, "Keep", strconv.Itoa(s.Keep), "checkpoints kept"},
 		{QueryWorkers, "Workers", FormatWorkers(s.Workers), "auto: one per core; never changes results"},
+		{QueryEvalEvery, "Precision every", strconv.Itoa(s.EvalEvery), "steps between evaluations on the test slice (0: never)"},
+		{QueryEvalImages, "Test slice", strconv.Itoa(s.EvalImages), "first test images those evaluations use"},
 	}
 	return app.Section().Class("panel", "controls").Body(
 		app.H2().Text("Training"),
