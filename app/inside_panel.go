@@ -39,7 +39,7 @@ func (p *InsidePanel) Render() app.UI {
 			app.H2().Text("Inside the network"),
 			app.Button().ID(InsideToggleID).Class("small").Disabled(!p.CanPredict && !v.Open).
 				Text(choose(v.Open, "Hide", "Show filters and activations")).
-				OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionInsideToggle, !v.Open) }),
+				OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionInsideToggle, !v.Open) }, app.EventScope(v.Open)),
 			app.If(v.Open && p.Training, func() app.UI {
 				return app.Span().Class("muted").Text("updated about once a second from the leading worker's weights")
 			}),

@@ -251,13 +251,25 @@ func (p *TestImagesPanel) classSelect(id, label string, chosen *int, with func(*
 				k = &n
 			}
 			ctx.NewActionWithValue(actionTestFilter, with(k))
-		}).Body(
+		}, app.EventScope(filterScope(p.View.Filter))).Body(
 			app.Option().Value("").Selected(chosen == nil).Text("any"),
 			app.Range(names).Slice(func(i int) app.UI {
 				return app.Option().Value(strconv.Itoa(i)).Selected(chosen != nil && *chosen == i).Text(names[i])
 			}),
 		),
 	)
+}
+
+// filterScope tells go-app that a filter's handlers changed with the filter (it keeps an
+// event handler whose scope is unchanged, with the values it captured).
+func filterScope(f protocol.Filter) string {
+	k := func(c *int) string {
+		if c == nil {
+			return "*"
+		}
+		return strconv.Itoa(*c)
+	}
+	return k(f.Label) + "/" + k(f.Pred)
 }
 
 func (p *TestImagesPanel) renderGrid() app.UI {
@@ -297,7 +309,7 @@ func (p *TestImagesPanel) renderTile(t Tile) app.UI {
 	return app.Figure().Class("ti-tile", choose(right, "right", "mistake")).
 		DataSet("index", t.Index).DataSet("label", t.Label).DataSet("pred", t.Pred).
 		Title(fmt.Sprintf("test image %d: true %s, predicted %s (%.0f%%)", t.Index, label, pred, 100*t.Prob)).
-		OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionLookAt, t.Index) }).Body(
+		OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionLookAt, t.Index) }, app.EventScope(t.Index)).Body(
 		app.Img().Src(t.Src).Alt(fmt.Sprintf("test image %d, a %s", t.Index, label)).Width(64).Height(64),
 		app.FigCaption().Body(
 			app.Div().Class("ti-true").Text(label),
