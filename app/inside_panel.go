@@ -215,7 +215,7 @@ func (c *PrecisionChart) Render() app.UI {
 				app.Span().Class("key", "key-smooth").Text(fmt.Sprintf("every %d steps on the first %s test images", c.Every, Thousands(int64(c.Images)))),
 				app.Span().Class("key", "key-ckpt").Text("stored checkpoints"),
 			),
-			app.Button().ID(EvalCheckpointsID).Class("small").Disabled(!c.CanEval || v.CkptsRunning).
+			app.Button().ID(EvalCheckpointsID).Class("small", "eval-ckpts").Disabled(!c.CanEval || v.CkptsRunning).
 				Title("Precision of each stored checkpoint of this run on the same test images").
 				Text(choose(v.CkptsRunning, "Evaluating checkpoints…", "Evaluate all checkpoints")).
 				OnClick(func(ctx app.Context, e app.Event) { ctx.NewAction(actionEvalCheckpoints) }),

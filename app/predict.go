@@ -326,7 +326,7 @@ func top3(names []string, top []protocol.ClassProb) app.UI {
 		c := top[i]
 		return app.Li().Class("top3-row").DataSet("class", c.Class).
 			DataSet("prob", strconv.FormatFloat(float64(c.Prob), 'g', -1, 32)).
-			Text(fmt.Sprintf("%s %.0f%%", className(names, c.Class), 100*c.Prob))
+			Text(fmt.Sprintf("%.0f%% %s", 100*c.Prob, className(names, c.Class)))
 	}))
 }
 
