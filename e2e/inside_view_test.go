@@ -145,6 +145,9 @@ func TestInsideView(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameMaps(t, ctx, NativeActivations(t, path, 0))
+	// Tapping a tile names its layer and channel.
+	Eval[bool](t, ctx, `(document.querySelector('#`+ui.ActivationsID+` .act-layer[data-layer="conv2"] .act-tile[data-channel="5"]').click(), true)`)
+	WaitJS(t, ctx, `document.querySelector('#`+ui.ActivationsID+` .act-pointed')?.textContent === 'conv2, channel 5'`, 10*time.Second)
 	ScreenshotOf(t, ctx, ".inside", "inside-network")
 
 	// Evaluate all checkpoints: 30, 60, 90, 120, each on the same 100 test images as the run.

@@ -19,16 +19,13 @@ func (m *Model) Filters() (layer string, shape [4]int, tiles []float32, ok bool)
 		if l.Kind != KindConv {
 			continue
 		}
-		w := m.layer[i][0].Value
-		t, err := tensor.Transpose(w, 3, 0, 1, 2)
+		// Transpose works on a copy (SafeT), so the tiles never alias the model's weights.
+		t, err := tensor.Transpose(m.layer[i][0].Value, 3, 0, 1, 2)
 		if err != nil {
 			panic(fmt.Sprintf("nn: filters of %s: %v", l.Name, err))
 		}
 		s := t.Shape()
 		tiles = t.(*tensor.Dense).Float32s()
-		if &tiles[0] == &w.Float32s()[0] {
-			tiles = append([]float32(nil), tiles...) // never hand out the model's own weights
-		}
 		return l.Name, [4]int{s[0], s[1], s[2], s[3]}, tiles, true
 	}
 	return "", [4]int{}, nil, false
