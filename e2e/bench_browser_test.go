@@ -459,10 +459,14 @@ func BenchmarkBrowserInside(b *testing.B) {
 	defer func() { fmt.Println("bench-browser (views inside the network):\n  " + strings.Join(report, "\n  ")) }()
 	srv := benchServer(b, logf)
 	const n = 2
-	t := &benchTab{workers: n, ctx: NewBrowser(b, Timeout(60*time.Minute), Profile(NewProfile(b)))}
+	profile := NewProfile(b)
+	first := NewBrowser(b, Timeout(15*time.Minute), Profile(profile))
+	Open(b, first, srv.URL+"/") // the dataset, kept in the profile's IndexedDB
+	WaitJS(b, first, datasetReady, 10*time.Minute)
+	CloseBrowser(first)
+	t := &benchTab{workers: n, ctx: NewBrowser(b, Timeout(60*time.Minute), Profile(profile))}
 	ctx := t.ctx
 	OpenWorkers(b, ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d&eval_every=0", benchRunSteps, benchBatch, n), n)
-	WaitJS(b, ctx, datasetReady, 10*time.Minute)
 	Eval[bool](b, ctx, stepRecorder)
 	Eval[bool](b, ctx, insideRecorder)
 	StartRun(b, ctx)
