@@ -216,7 +216,7 @@ func benchInterleaved(b *testing.B, srv *Server, profile string, logf func(strin
 			}
 		}
 		t := &benchTab{workers: n, ctx: NewBrowser(b, Timeout(60*time.Minute), Profile(dir))}
-		OpenWorkers(b, t.ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d", benchRunSteps, benchBatch, n), n)
+		OpenWorkers(b, t.ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d&eval_every=0", benchRunSteps, benchBatch, n), n)
 		Eval[bool](b, t.ctx, stepRecorder)
 		StartRun(b, t.ctx)
 		WaitStep(b, t.ctx, benchWarmup[n], 5*time.Minute)
@@ -391,7 +391,7 @@ type benchResult struct {
 // benchRun trains a whole run of steps steps with n workers in a fresh page and times it by
 // the clock, from the click on Start to the run's end.
 func benchRun(b *testing.B, ctx context.Context, srv *Server, n, steps int, logf func(string, ...any)) benchResult {
-	OpenWorkers(b, ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d", steps, benchBatch, n), n)
+	OpenWorkers(b, ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d&eval_every=0", steps, benchBatch, n), n)
 	start := time.Now()
 	StartRun(b, ctx)
 	WaitPhase(b, ctx, time.Duration(steps)*3*time.Second, protocol.PhaseFinished, protocol.PhaseFailed, protocol.PhaseStopped)
