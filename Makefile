@@ -71,7 +71,7 @@ bench:
 
 ## bench-browser: training speed in headless Chromium
 bench-browser: deps build
-	BENCH_NODE=1 $(SIMD) $(GO) test -count=1 -run '^$$' -bench BrowserTrain -benchtime 1x -timeout 30m ./e2e/
+	BENCH_NODE=1 $(SIMD) $(GO) test -count=1 -run '^$$' -bench 'BrowserTrain|BrowserInside' -benchtime 1x -timeout 60m ./e2e/
 
 deps:
 	@scripts/deps.sh test

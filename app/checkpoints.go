@@ -155,6 +155,10 @@ func (s *Store) adoptRestored(m protocol.Message) bool {
 		s.Log, s.LogDropped = nil, 0
 		s.Eval = EvalView{}
 		s.resetPredictions()
+		s.resetInside()
+		if c, ok := s.Checkpoints.Find(p.ID); ok && !c.Uploaded() {
+			s.Inside.RunKey = c.Run
+		}
 		s.Checkpoints.Pending = nil
 		return true
 	case protocol.KindError:

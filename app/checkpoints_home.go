@@ -55,6 +55,7 @@ func (h *Home) afterReceive(ctx app.Context, in wasm.Inbound) {
 	if in.Err == nil && in.Msg.Kind() == protocol.KindCheckpoint {
 		h.refreshStorage(ctx)
 	}
+	h.afterInside(ctx, in)
 }
 
 // onRestore restores (resume false) or resumes from the checkpoint whose id is the value.

@@ -39,6 +39,8 @@ func (c *Controls) Render() app.UI {
 		{QuerySaveEvery, T(msgSaveEvery), strconv.Itoa(s.SaveEvery), T(msgSaveEveryHelp)},
 		{QueryKeep, T(msgKeep), strconv.Itoa(s.Keep), T(msgKeepHelp)},
 		{QueryWorkers, T(msgWorkers), FormatWorkers(s.Workers), T(msgWorkersHelp)},
+		{QueryEvalEvery, T(msgEvalEvery), strconv.Itoa(s.EvalEvery), T(msgEvalEveryHelp)},
+		{QueryEvalImages, T(msgEvalImages), strconv.Itoa(s.EvalImages), T(msgEvalImagesHelp)},
 	}
 	return app.Section().Class("panel", "controls").Body(
 		app.H2().Text(T(msgTrainingPanel)),

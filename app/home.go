@@ -31,6 +31,8 @@ type Home struct {
 	running  bool               // set in the browser once mounted
 	isolated bool               // window.crossOriginIsolated
 	ckdb     *wasm.CheckpointDB // the checkpoints kept in IndexedDB; nil until opened
+	// insideTimer is set while the next look inside the network is scheduled (inside_home.go).
+	insideTimer bool
 }
 
 // OnInit gives the server's prerendering a default store.
@@ -77,6 +79,9 @@ func (h *Home) OnMount(ctx app.Context) {
 		ctx.Handle(name, f)
 	}
 	for name, f := range h.predictHandlers() {
+		ctx.Handle(name, f)
+	}
+	for name, f := range h.insideHandlers() {
 		ctx.Handle(name, f)
 	}
 	h.openCheckpoints(ctx)
@@ -218,15 +223,40 @@ func (h *Home) Render() app.UI {
 			app.Div().Class("main").Body(
 				&Controls{Settings: s.Settings, Presets: presets, Phase: s.Run.Phase, CanStart: canStart, Why: why},
 				&StatusPanel{Run: s.Run},
-				&LossChart{Losses: s.Losses, First: s.LossStart, Steps: s.Run.Settings.Steps},
+				app.Div().Class("charts").Body(
+					&LossChart{Losses: s.Losses, First: s.LossStart, Steps: s.Run.Settings.Steps},
+					h.precisionChart(),
+				),
 				&LogPanel{Lines: s.Log, Dropped: s.LogDropped},
 				&EvalPanel{Eval: s.Eval, CanEval: s.CanEval(), ClassNames: s.Dataset.Info.ClassNames, RunStep: s.Run.Step,
 					Training: s.Run.Phase == protocol.PhaseRunning},
 				testImages, classify,
+				h.insidePanel(),
 				h.checkpointsPanel(),
 			),
 		),
 	)
+}
+
+// insidePanel is the views inside the network with their part of the store.
+func (h *Home) insidePanel() app.UI {
+	s := h.store
+	can, why := s.CanPredict()
+	return &InsidePanel{View: s.Inside, ClassNames: s.Dataset.Info.ClassNames, CanPredict: can, Why: why,
+		Training: s.Run.Phase == protocol.PhaseRunning}
+}
+
+// precisionChart is precision over time for the current run (or the controls' settings
+// before the first).
+func (h *Home) precisionChart() app.UI {
+	s := h.store
+	set := s.Run.Settings
+	if s.Run.Phase == "" {
+		set = s.Settings
+	}
+	_, ok := s.Checkpoints.Latest()
+	return &PrecisionChart{View: s.Inside, Steps: set.Steps, First: s.LossStart, Images: set.EvalImages, Every: set.EvalEvery,
+		CanEval: ok && s.Worker.Ready && s.Dataset.Phase == DatasetReady && set.EvalImages > 0}
 }
 
 // renderStatus is the client marker with the worker's status.

@@ -64,6 +64,27 @@ const (
 	ClassifyResultID = "classify-result" // classes by probability; data-class (the top class), data-name
 	ClassifyErrorID  = "classify-error"  // why the chosen file was not classified
 
+	// Inside the network (app/inside_panel.go). The filters have data-layer, data-count,
+	// data-step and data-digest (nn/summary.Digest of the values), one .filter-tile each
+	// (data-channel); the activations have data-image (NoImage, -1: one's own picture),
+	// data-step and data-label, one .act-layer each (the input, every layer, the
+	// probabilities) with data-layer, data-channels, data-digest, data-min and data-max, and
+	// one .act-tile per channel of a layer of maps.
+	InsideToggleID = "inside-toggle" // shows or hides the views
+	FiltersID      = "filters"
+	ActivationsID  = "activations"
+	// PrecisionChartID is precision over time (SVG): data-points (every evaluation plotted),
+	// data-run-points (the run's periodic ones), data-ckpt-points (its checkpoints'),
+	// data-last (the latest periodic precision).
+	PrecisionChartID  = "precision-chart"
+	EvalCheckpointsID = "eval-checkpoints" // evaluates every stored checkpoint of the run
+	// ClassifyDropID is the drop zone for a picture to classify; TestImagesLabelID and
+	// TestImagesPredID the grid's class filters (<select>, "" for any class). The grid's
+	// tiles and the classification each have a .top3 list of .top3-row (data-class, data-prob).
+	ClassifyDropID    = "classify-drop"
+	TestImagesLabelID = "test-images-label"
+	TestImagesPredID  = "test-images-pred"
+
 	// Checkpoints panel. Each row of the list is a .ckpt-row with data-id, data-name
 	// ("cifar10.ckpt-<step>"), data-step, data-size and data-run, and buttons .ckpt-restore,
 	// .ckpt-resume, .ckpt-download and .ckpt-delete.
@@ -103,4 +124,9 @@ const (
 	actionTestPrev     = "test.prev"     // the previous page
 	actionTestMistakes = "test.mistakes" // value: bool, only mistakes
 	actionClassify     = "classify"      // the picture chosen in ClassifyUploadID
+
+	actionInsideToggle    = "inside.toggle"   // value: bool, open
+	actionLookAt          = "inside.look"     // value: the test image's index
+	actionEvalCheckpoints = "precision.ckpts" // evaluate every stored checkpoint of the run
+	actionTestFilter      = "test.filter"     // value: protocol.Filter
 )

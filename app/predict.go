@@ -25,6 +25,8 @@ type PredictView struct {
 	Page  *protocol.TestImages
 	// Mistakes shows only misclassified test images.
 	Mistakes bool
+	// Filter keeps the test images of one true and/or predicted class.
+	Filter protocol.Filter
 	// Back holds the starts of the pages shown before the current one, for Previous.
 	Back    []int
 	Loading bool
@@ -84,7 +86,13 @@ func (s *Store) RequestTestImages(start int, mistakes, forward bool) protocol.Me
 	}
 	p.Mistakes, p.Loading = mistakes, true
 	return protocol.Message{Run: s.Run.ID,
-		Payload: protocol.TestImagesRequest{Start: start, Count: TestImagesPage, Mistakes: mistakes}}
+		Payload: protocol.TestImagesRequest{Start: start, Count: TestImagesPage, Mistakes: mistakes, Filter: p.Filter}}
+}
+
+// FilterTestImages shows the first page of test images passing f.
+func (s *Store) FilterTestImages(f protocol.Filter) protocol.Message {
+	s.Predict.Filter, s.Predict.Back = f, nil
+	return s.RequestTestImages(0, s.Predict.Mistakes, false)
 }
 
 // PreviousTestImages goes back one page, if there is one.
@@ -116,8 +124,8 @@ func (s *Store) afterEval() *protocol.Message {
 func (s *Store) testImages(t protocol.TestImages, files [][]byte) {
 	p := &s.Predict
 	p.Loading = false
-	if t.Mistakes != p.Mistakes {
-		return // an answer to a request made before the toggle changed
+	if t.Mistakes != p.Mistakes || !t.Filter.Same(p.Filter) {
+		return // an answer to a request made before the toggle or the filter changed
 	}
 	var pixels []byte
 	if len(files) == 1 {
@@ -162,7 +170,7 @@ func (s *Store) classified(c protocol.Classified) {
 
 // resetPredictions drops what was predicted with weights that are no longer the run's.
 func (s *Store) resetPredictions() {
-	s.Predict = PredictView{Mistakes: s.Predict.Mistakes}
+	s.Predict = PredictView{Mistakes: s.Predict.Mistakes, Filter: s.Predict.Filter}
 }
 
 // Ranked is a classification's classes from the most to the least probable.
@@ -224,10 +232,44 @@ func (p *TestImagesPanel) Render() app.UI {
 					}),
 				app.Text(" "+T(msgMistakesOnly)),
 			),
+			p.classSelect(TestImagesLabelID, T(msgTiTrueClass), v.Filter.Label, func(k *int) protocol.Filter { return protocol.Filter{Label: k, Pred: v.Filter.Pred} }),
+			p.classSelect(TestImagesPredID, T(msgTiPredicted), v.Filter.Pred, func(k *int) protocol.Filter { return protocol.Filter{Label: v.Filter.Label, Pred: k} }),
 			app.If(v.Loading, func() app.UI { return app.Span().Class("muted").Text(T(msgPredicting)) }),
 		),
 		p.renderGrid(),
 	)
+}
+
+// classSelect is a class filter: any class, or one of the dataset's.
+func (p *TestImagesPanel) classSelect(id, label string, chosen *int, with func(*int) protocol.Filter) app.UI {
+	names := p.ClassNames
+	return app.Label().Class("ti-toggle").Body(
+		app.Text(label+" "),
+		app.Select().ID(id).Disabled(!p.CanPredict).OnChange(func(ctx app.Context, e app.Event) {
+			var k *int
+			if n, err := strconv.Atoi(ctx.JSSrc().Get("value").String()); err == nil {
+				k = &n
+			}
+			ctx.NewActionWithValue(actionTestFilter, with(k))
+		}, app.EventScope(filterScope(p.View.Filter))).Body(
+			app.Option().Value("").Selected(chosen == nil).Text(T(msgTiAnyClass)),
+			app.Range(names).Slice(func(i int) app.UI {
+				return app.Option().Value(strconv.Itoa(i)).Selected(chosen != nil && *chosen == i).Text(names[i])
+			}),
+		),
+	)
+}
+
+// filterScope tells go-app that a filter's handlers changed with the filter (it keeps an
+// event handler whose scope is unchanged, with the values it captured).
+func filterScope(f protocol.Filter) string {
+	k := func(c *int) string {
+		if c == nil {
+			return "*"
+		}
+		return strconv.Itoa(*c)
+	}
+	return k(f.Label) + "/" + k(f.Pred)
 }
 
 func (p *TestImagesPanel) renderGrid() app.UI {
@@ -247,12 +289,20 @@ func (p *TestImagesPanel) renderGrid() app.UI {
 		summary = T(msgTiSummaryMistakes,
 			Thousands(int64(page.Start+1)), Thousands(int64(page.Next)), Thousands(int64(page.Total)), Thousands(int64(page.Step)), len(v.Tiles))
 	}
+	if !page.Any() {
+		summary += T(msgTiOnlyChosen)
+	}
 	if len(v.Tiles) == 0 {
-		summary = T(choose(page.Mistakes, msgTiNoneLeftMistakes, msgTiNoneLeft))
+		none := choose(page.Mistakes, msgTiNoneLeftMistakes, msgTiNoneLeft)
+		if !page.Any() {
+			none = choose(page.Mistakes, msgTiNoneLeftMistakesChosen, msgTiNoneLeftChosen)
+		}
+		summary = T(none)
 	}
 	return app.Div().ID(TestImagesID).DataSet("count", len(v.Tiles)).DataSet("mistakes", wrong).
 		DataSet("start", page.Start).DataSet("next", page.Next).DataSet("step", page.Step).Body(
 		app.P().Class("muted", "ti-summary").Text(summary),
+		app.P().Class("muted").Text(T(msgTiClickHint)),
 		app.Div().Class("ti-grid").Body(app.Range(v.Tiles).Slice(func(i int) app.UI { return p.renderTile(v.Tiles[i]) })),
 	)
 }
@@ -262,14 +312,26 @@ func (p *TestImagesPanel) renderTile(t Tile) app.UI {
 	label, pred := className(p.ClassNames, t.Label), className(p.ClassNames, t.Pred)
 	return app.Figure().Class("ti-tile", choose(right, "right", "mistake")).
 		DataSet("index", t.Index).DataSet("label", t.Label).DataSet("pred", t.Pred).
-		Title(T(msgTiTileTitle, t.Index, label, pred, Decimal(100*float64(t.Prob), 0))).Body(
+		Title(T(msgTiTileTitle, t.Index, label, pred, Decimal(100*float64(t.Prob), 0))).
+		OnClick(func(ctx app.Context, e app.Event) { ctx.NewActionWithValue(actionLookAt, t.Index) }, app.EventScope(t.Index)).Body(
 		app.Img().Src(t.Src).Alt(T(msgTiTileAlt, t.Index, label)).Width(64).Height(64),
 		app.FigCaption().Body(
 			app.Div().Class("ti-true").Text(label),
 			app.Div().Class("ti-pred").Text(choose(right, "✓ ", "✗ ")+pred),
-			app.Div().Class("ti-prob").Text(Decimal(100*float64(t.Prob), 0)+"%"),
+			top3(p.ClassNames, t.Top),
 		),
 	)
+}
+
+// top3 lists the three most probable classes with their probabilities, the first the
+// prediction.
+func top3(names []string, top []protocol.ClassProb) app.UI {
+	return app.Ol().Class("top3").Body(app.Range(top).Slice(func(i int) app.UI {
+		c := top[i]
+		return app.Li().Class("top3-row").DataSet("class", c.Class).
+			DataSet("prob", strconv.FormatFloat(float64(c.Prob), 'g', -1, 32)).
+			Text(T(msgTop3Row, Decimal(100*float64(c.Prob), 0), className(names, c.Class)))
+	}))
 }
 
 // ClassifyPanel takes a PNG or JPEG picture from disk and shows the classes the model gives
@@ -281,6 +343,41 @@ type ClassifyPanel struct {
 	ClassNames []string
 	CanPredict bool
 	Why        string
+
+	drop []app.Func // the drop zone's listeners
+}
+
+// OnMount listens for pictures dropped on the drop zone. The listeners are the browser's own,
+// not go-app's, whose handlers run after the event has been dispatched, too late to cancel
+// the browser's opening of the dropped file.
+func (p *ClassifyPanel) OnMount(ctx app.Context) {
+	ctx.Defer(func(ctx app.Context) {
+		zone := app.Window().GetElementByID(ClassifyDropID)
+		if !zone.Truthy() || p.drop != nil {
+			return
+		}
+		mark := func(on bool) app.Func {
+			return app.FuncOf(func(this app.Value, args []app.Value) any {
+				args[0].Call("preventDefault")
+				zone.Get("classList").Call("toggle", "dragging", on && p.CanPredict)
+				return nil
+			})
+		}
+		drop := app.FuncOf(func(this app.Value, args []app.Value) any {
+			args[0].Call("preventDefault")
+			zone.Get("classList").Call("remove", "dragging")
+			files := args[0].Get("dataTransfer").Get("files")
+			if p.CanPredict && files.Truthy() && files.Length() > 0 {
+				app.Window().GetElementByID(ClassifyUploadID).Set("files", files)
+				ctx.NewAction(actionClassify)
+			}
+			return nil
+		})
+		p.drop = []app.Func{mark(true), mark(false), drop}
+		for i, ev := range []string{"dragover", "dragleave", "drop"} {
+			zone.Call("addEventListener", ev, p.drop[i])
+		}
+	})
 }
 
 // Render draws the file input, the picture as the model sees it and the ranked classes.
@@ -288,12 +385,15 @@ func (p *ClassifyPanel) Render() app.UI {
 	v := p.View
 	return app.Section().Class("panel", "classify").Body(
 		app.H2().Text(T(msgClassify)),
-		app.Label().Class("upload").Title(T(msgClassifyTitle)).Body(
-			app.Span().Text(T(msgClassifyChoose)),
-			app.Input().ID(ClassifyUploadID).Type("file").Accept("image/png,image/jpeg,.png,.jpg,.jpeg").
-				Disabled(!p.CanPredict).
-				OnChange(func(ctx app.Context, e app.Event) { ctx.NewAction(actionClassify) }),
-			fileButton(),
+		app.Div().ID(ClassifyDropID).Class("drop").Body(
+			app.Label().Class("upload").Title(T(msgClassifyTitle)).Body(
+				app.Span().Text(T(msgClassifyChoose)),
+				app.Input().ID(ClassifyUploadID).Type("file").Accept("image/png,image/jpeg,.png,.jpg,.jpeg").
+					Disabled(!p.CanPredict).
+					OnChange(func(ctx app.Context, e app.Event) { ctx.NewAction(actionClassify) }),
+				fileButton(),
+			),
+			app.P().Class("muted", "shrink-note").Text(T(msgShrinkNote)),
 		),
 		app.If(!p.CanPredict, func() app.UI { return app.P().Class("muted").Text(endSentence(p.Why)) }),
 		app.If(v.Problem != "", func() app.UI { return app.P().ID(ClassifyErrorID).Class("error").Text(v.Problem) }),
@@ -311,9 +411,14 @@ func (p *ClassifyPanel) renderResult() app.UI {
 	r := v.Result
 	order := Ranked(r.Probs)
 	top := order[0]
+	best := make([]protocol.ClassProb, 0, protocol.TopClasses)
+	for _, k := range order[:min(protocol.TopClasses, len(order))] {
+		best = append(best, protocol.ClassProb{Class: k, Prob: r.Probs[k]})
+	}
 	body = append(body, app.Div().Body(
 		app.P().Body(app.Text(v.Name+": "), app.Strong().Text(className(p.ClassNames, top)),
 			app.Span().Class("muted").Text(T(msgClassifyTop, Decimal(100*float64(r.Probs[top]), 1), Thousands(int64(r.Step))))),
+		top3(p.ClassNames, best),
 		app.Table().ID(ClassifyResultID).Class("classes", "classify-table").DataSet("class", top).
 			DataSet("name", className(p.ClassNames, top)).DataSet("step", r.Step).Body(
 			app.THead().Body(app.Tr().Body(app.Th().Text(T(msgColClass)), app.Th().Class("num").Text(T(msgColProbability)), app.Th().Class("bar-cell").Text(""))),
@@ -352,7 +457,15 @@ func (h *Home) predictHandlers() map[string]app.ActionHandler {
 		}),
 		actionTestPrev:     h.onTestImages(func() (protocol.Message, bool) { return h.store.PreviousTestImages() }),
 		actionTestMistakes: h.onMistakes,
-		actionClassify:     h.onClassify,
+		actionTestFilter: func(ctx app.Context, a app.Action) {
+			f, ok := a.Value.(protocol.Filter)
+			if can, _ := h.store.CanPredict(); !ok || !can {
+				return
+			}
+			h.send(h.store.FilterTestImages(f))
+			ctx.Update()
+		},
+		actionClassify: h.onClassify,
 	}
 }
 
@@ -397,6 +510,8 @@ func (h *Home) onClassify(ctx app.Context, a app.Action) {
 					h.store.Predict.Classify.Busy = false
 					h.store.notify(protocol.WherePredict, err.Error())
 				}
+				h.store.LookAtPicture(name, record)
+				h.inspect()
 			}
 		})
 	})

@@ -20,13 +20,18 @@ const (
 	QuerySaveEvery = "save_every"
 	QueryKeep      = "keep"
 	QueryWorkers   = "workers"
+	// QueryEvalEvery and QueryEvalImages are precision over time: every so many steps, on
+	// the first so many test images (0: off).
+	QueryEvalEvery  = "eval_every"
+	QueryEvalImages = "eval_images"
 )
 
 // WorkersAuto is how the workers setting reads when it is 0: one worker per core.
 const WorkersAuto = "auto"
 
 // settingKeys lists the query keys in the order they are read and shown.
-var settingKeys = []string{QueryPreset, QuerySteps, QueryBatch, QueryLR, QuerySeed, QuerySaveEvery, QueryKeep, QueryWorkers}
+var settingKeys = []string{QueryPreset, QuerySteps, QueryBatch, QueryLR, QuerySeed, QuerySaveEvery, QueryKeep, QueryWorkers,
+	QueryEvalEvery, QueryEvalImages}
 
 // ParseQuery reads settings from a URL query, starting from the defaults. A value that does
 // not parse or is out of range is ignored with a note saying so (the page shows the notes),
@@ -75,6 +80,10 @@ func ParseSetting(s *protocol.Settings, key, text string) error {
 		return integer(&s.SaveEvery, 0, protocol.MaxSteps, T(msgMeaningSaveEvery))
 	case QueryKeep:
 		return integer(&s.Keep, 1, protocol.MaxKeep, T(msgMeaningKeep))
+	case QueryEvalEvery:
+		return integer(&s.EvalEvery, 0, protocol.MaxSteps, T(msgMeaningEvalEvery))
+	case QueryEvalImages:
+		return integer(&s.EvalImages, 0, protocol.MaxEvalImages, T(msgMeaningEvalImages))
 	case QueryWorkers:
 		if text == WorkersAuto {
 			s.Workers = 0
@@ -112,14 +121,16 @@ func ParseLR(v string) (float64, error) {
 // sorts them), so equal settings give equal links.
 func Query(s protocol.Settings) url.Values {
 	return url.Values{
-		QueryPreset:    {s.Preset},
-		QuerySteps:     {strconv.Itoa(s.Steps)},
-		QueryBatch:     {strconv.Itoa(s.Batch)},
-		QueryLR:        {FormatLR(s.LR)},
-		QuerySeed:      {strconv.FormatUint(s.Seed, 10)},
-		QuerySaveEvery: {strconv.Itoa(s.SaveEvery)},
-		QueryKeep:      {strconv.Itoa(s.Keep)},
-		QueryWorkers:   {FormatWorkers(s.Workers)},
+		QueryPreset:     {s.Preset},
+		QuerySteps:      {strconv.Itoa(s.Steps)},
+		QueryBatch:      {strconv.Itoa(s.Batch)},
+		QueryLR:         {FormatLR(s.LR)},
+		QuerySeed:       {strconv.FormatUint(s.Seed, 10)},
+		QuerySaveEvery:  {strconv.Itoa(s.SaveEvery)},
+		QueryKeep:       {strconv.Itoa(s.Keep)},
+		QueryWorkers:    {FormatWorkers(s.Workers)},
+		QueryEvalEvery:  {strconv.Itoa(s.EvalEvery)},
+		QueryEvalImages: {strconv.Itoa(s.EvalImages)},
 	}
 }
 

@@ -19,9 +19,9 @@ func TestParseQueryDefaults(t *testing.T) {
 }
 
 func TestParseQuery(t *testing.T) {
-	q, _ := url.ParseQuery("preset=cs231n&steps=20&batch=16&lr=1e-2&seed=18446744073709551615&save_every=0&keep=3&workers=3")
+	q, _ := url.ParseQuery("preset=cs231n&steps=20&batch=16&lr=1e-2&seed=18446744073709551615&save_every=0&keep=3&workers=3&eval_every=50&eval_images=2000")
 	s, lrSet, notes := ParseQuery(q)
-	want := protocol.Settings{Preset: "cs231n", Steps: 20, Batch: 16, LR: 0.01, Seed: 18446744073709551615, SaveEvery: 0, Keep: 3, Workers: 3}
+	want := protocol.Settings{Preset: "cs231n", Steps: 20, Batch: 16, LR: 0.01, Seed: 18446744073709551615, SaveEvery: 0, Keep: 3, Workers: 3, EvalEvery: 50, EvalImages: 2000}
 	if s != want || !lrSet || len(notes) != 0 {
 		t.Errorf("got %+v lrSet %v notes %v", s, lrSet, notes)
 	}
@@ -33,16 +33,16 @@ func TestParseQuery(t *testing.T) {
 }
 
 func TestParseQueryBadValues(t *testing.T) {
-	q, _ := url.ParseQuery("steps=abc&batch=0&lr=-1&seed=-3&keep=99999&preset=../x&save_every=1.5&workers=17")
+	q, _ := url.ParseQuery("steps=abc&batch=0&lr=-1&seed=-3&keep=99999&preset=../x&save_every=1.5&workers=17&eval_every=-1&eval_images=10001")
 	s, lrSet, notes := ParseQuery(q)
 	if s != protocol.DefaultSettings() || lrSet {
 		t.Errorf("bad values changed the settings: %+v", s)
 	}
-	if len(notes) != 8 {
+	if len(notes) != 10 {
 		t.Fatalf("notes %q", notes)
 	}
 	all := strings.Join(notes, "\n")
-	for _, want := range []string{`ignored steps="abc"`, "a whole number of steps from 1 to", `batch="0"`, `lr="-1"`, "learning rate above 0", `seed="-3"`, `keep="99999"`, `preset="../x"`, `save_every="1.5"`, `workers="17"`} {
+	for _, want := range []string{`ignored steps="abc"`, "a whole number of steps from 1 to", `batch="0"`, `lr="-1"`, "learning rate above 0", `seed="-3"`, `keep="99999"`, `preset="../x"`, `save_every="1.5"`, `workers="17"`, `eval_every="-1"`, `eval_images="10001"`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("notes lack %q:\n%s", want, all)
 		}

@@ -29,6 +29,8 @@ type Store struct {
 	Eval       EvalView
 	// Predict is the test images with predictions and one's own picture (predict.go).
 	Predict PredictView
+	// Inside is the views inside the network and precision over time (inside.go).
+	Inside InsideView
 	// Checkpoints are those kept in this browser (checkpoints.go).
 	Checkpoints CheckpointsView
 	// Messages are problems to show the user (errors, ignored settings), newest last.
@@ -201,6 +203,7 @@ func (s *Store) StartRun() protocol.Message {
 	s.Log, s.LogDropped = nil, 0
 	s.Eval = EvalView{}
 	s.resetPredictions()
+	s.resetInside()
 	return protocol.Message{Run: id, Payload: protocol.Start{Settings: set}}
 }
 
@@ -253,7 +256,16 @@ func (s *Store) Apply(in wasm.Inbound) *protocol.Message {
 		s.testImages(p, in.Files)
 	case protocol.Classified:
 		s.classified(p)
+	case protocol.Inside:
+		s.inside(p, in.Files)
+	case protocol.Precision:
+		s.precision(p)
+	case protocol.EvalCheckpointsDone:
+		s.Inside.CkptsRunning = false
 	case protocol.CheckpointSaved:
+		if m.Run == s.Run.ID && !p.Info.Uploaded() {
+			s.Inside.RunKey = p.Info.Run
+		}
 		s.checkpointSaved(p)
 	case protocol.Failure:
 		if p.Where == protocol.WhereCheckpoint {
@@ -319,6 +331,7 @@ func (s *Store) failure(f protocol.Failure) {
 		s.Eval.Running = false
 	case protocol.WherePredict:
 		s.Predict.Loading, s.Predict.Classify.Busy = false, false
+		s.Inside.Pending = false
 	case protocol.WhereWorker:
 		s.Worker.Failed = true
 		s.Eval.Running = false

@@ -216,7 +216,7 @@ func benchInterleaved(b *testing.B, srv *Server, profile string, logf func(strin
 			}
 		}
 		t := &benchTab{workers: n, ctx: NewBrowser(b, Timeout(60*time.Minute), Profile(dir))}
-		OpenWorkers(b, t.ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d", benchRunSteps, benchBatch, n), n)
+		OpenWorkers(b, t.ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d&eval_every=0", benchRunSteps, benchBatch, n), n)
 		Eval[bool](b, t.ctx, stepRecorder)
 		StartRun(b, t.ctx)
 		WaitStep(b, t.ctx, benchWarmup[n], 5*time.Minute)
@@ -391,7 +391,7 @@ type benchResult struct {
 // benchRun trains a whole run of steps steps with n workers in a fresh page and times it by
 // the clock, from the click on Start to the run's end.
 func benchRun(b *testing.B, ctx context.Context, srv *Server, n, steps int, logf func(string, ...any)) benchResult {
-	OpenWorkers(b, ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d", steps, benchBatch, n), n)
+	OpenWorkers(b, ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d&eval_every=0", steps, benchBatch, n), n)
 	start := time.Now()
 	StartRun(b, ctx)
 	WaitPhase(b, ctx, time.Duration(steps)*3*time.Second, protocol.PhaseFinished, protocol.PhaseFailed, protocol.PhaseStopped)
@@ -445,4 +445,89 @@ func nodeStep(b *testing.B, root string) float64 {
 	}
 	b.Fatalf("no examples/s in:\n%s", out)
 	return 0
+}
+
+// BenchmarkBrowserInside (make bench-browser) measures what the views inside the network cost
+// training: one tab trains the tutorial model with 2 workers (precision over time off) in
+// bursts alternately with the views closed and open (filters and activations of a test image
+// pulled once a second from the leader), each open burst compared with the closed bursts on
+// either side of it, by the clock (the leader answers between steps, and the page draws, so
+// only the clock sees the whole cost) and by the leader's step timing.
+func BenchmarkBrowserInside(b *testing.B) {
+	var report []string
+	logf := func(format string, args ...any) { report = append(report, fmt.Sprintf(format, args...)) }
+	defer func() { fmt.Println("bench-browser (views inside the network):\n  " + strings.Join(report, "\n  ")) }()
+	srv := benchServer(b, logf)
+	const n = 2
+	profile := NewProfile(b)
+	first := NewBrowser(b, Timeout(15*time.Minute), Profile(profile))
+	Open(b, first, srv.URL+"/") // the dataset, kept in the profile's IndexedDB
+	WaitJS(b, first, datasetReady, 10*time.Minute)
+	CloseBrowser(first)
+	t := &benchTab{workers: n, ctx: NewBrowser(b, Timeout(60*time.Minute), Profile(profile))}
+	ctx := t.ctx
+	OpenWorkers(b, ctx, srv, fmt.Sprintf("steps=%d&batch=%d&preset=cifar10&workers=%d&eval_every=0", benchRunSteps, benchBatch, n), n)
+	Eval[bool](b, ctx, stepRecorder)
+	Eval[bool](b, ctx, insideRecorder)
+	StartRun(b, ctx)
+	WaitStep(b, ctx, benchWarmup[n], 5*time.Minute)
+	pauseRun(b, ctx)
+	var closed, open []burst
+	var looks []int
+	for range benchRounds() {
+		closed = append(closed, runBurst(b, t))
+		showInside(b, ctx, true)
+		Eval[bool](b, ctx, `(window.benchLooks = 0, true)`)
+		open = append(open, runBurst(b, t))
+		looks = append(looks, Eval[int](b, ctx, `window.benchLooks`))
+		showInside(b, ctx, false)
+	}
+	closed = append(closed, runBurst(b, t))
+	lead := func(v []burst) (out []float64) {
+		for _, x := range v {
+			out = append(out, x.leader)
+		}
+		return out
+	}
+	wall := func(v []burst) (out []float64) {
+		for _, x := range v {
+			out = append(out, x.wall)
+		}
+		return out
+	}
+	wr, lr := burstRatios(wall(closed), wall(open)), burstRatios(lead(closed), lead(open))
+	for i := range open {
+		logf("round %d: closed %.1f and %.1f examples/s by the clock, open %.1f (%d looks inside): %.3fx (leader's timing %.3fx)",
+			i+1, closed[i].wall, closed[i+1].wall, open[i].wall, looks[i], wr[i], lr[i])
+	}
+	sw, sl := slices.Sorted(slices.Values(wr)), slices.Sorted(slices.Values(lr))
+	logf("views open / closed, %d workers, batch %d, over %d rounds: median %.3fx by the clock (%.3f), %.3fx by the leader's timing (%.3f)",
+		n, benchBatch, len(open), median(wr), sw, median(lr), sl)
+	b.ReportMetric(median(wr), "open/closed")
+	b.ReportMetric(median(wall(closed)), "examples/s-closed")
+	b.ReportMetric(median(wall(open)), "examples/s-open")
+	CloseBrowser(ctx)
+}
+
+// insideRecorder counts the activations view's redraws (window.benchLooks).
+const insideRecorder = `(() => {
+	window.benchLooks = 0;
+	let last = '';
+	new MutationObserver(() => {
+		const el = document.getElementById('` + ui.ActivationsID + `');
+		const s = el ? el.dataset.step + '/' + el.querySelector('.act-layer')?.dataset.digest : '';
+		if (el && s !== last) { window.benchLooks++; last = s; }
+	}).observe(document.body, {subtree: true, childList: true, attributes: true});
+	return true;
+})()`
+
+// showInside opens or closes the views inside the network and waits until they are drawn or
+// gone.
+func showInside(b *testing.B, ctx context.Context, open bool) {
+	Click(b, ctx, ui.InsideToggleID)
+	if open {
+		WaitJS(b, ctx, `document.querySelectorAll('#`+ui.FiltersID+` .filter-tile').length > 0 && document.getElementById('`+ui.ActivationsID+`')?.dataset.step`, time.Minute)
+		return
+	}
+	WaitJS(b, ctx, `!document.getElementById('`+ui.FiltersID+`')`, time.Minute)
 }

@@ -10,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"cifar10/nn"
 	"cifar10/nn/cifar"
 	"cifar10/nn/cifar/picture"
+	"cifar10/nn/summary"
 )
 
 // trained returns a data folder and a checkpoint folder after a few training steps.
@@ -166,5 +169,58 @@ func TestErrors(t *testing.T) {
 	}
 	if out := mustRun(t, "eval", "-h"); !strings.Contains(out, "-ckpt") {
 		t.Errorf("eval -h printed %q", out)
+	}
+}
+
+// TestPredictActivations: the filters and every layer's maps with their shapes, and digests
+// equal to those of the engine's own activations for the same checkpoint and test image; a
+// test image that does not exist is refused.
+func TestPredictActivations(t *testing.T) {
+	data, dir := trained(t)
+	out := mustRun(t, "predict", "-data", data, "-ckpt", dir, "-activations", "-index", "4")
+	var got activationsOut
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	ck, _, err := openCheckpoint(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ck.NewModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := nn.NewTrainer(m, nil, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	set, err := cifar.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := make([]float32, m.InputSize())
+	cifar.EvalImage(input, set.Test, 4, 24)
+	maps := tr.Activations(nil, input)
+	_, _, tiles, _ := m.Filters()
+	if got.Image != 4 || got.Label != int(set.Test.Labels[4]) || got.Filters == nil || got.Filters.Digest != summary.Digest(tiles) ||
+		got.Input.Digest != summary.Digest(input) || len(got.Probs) != 10 {
+		t.Errorf("image %d label %d, filters %+v, input %+v", got.Image, got.Label, got.Filters, got.Input)
+	}
+	var names []string
+	for i, l := range m.Summary() {
+		n := l.Output[0] * l.Output[1] * l.Output[2]
+		g := got.Layers[i]
+		if g.Name != l.Name || g.Digest != summary.Digest(maps[:n]) || g.Min != slices.Min(maps[:n]) || g.Max != slices.Max(maps[:n]) {
+			t.Errorf("layer %s: %+v", l.Name, g)
+		}
+		names = append(names, g.Name)
+		maps = maps[n:]
+	}
+	if strings.Join(names, ",") != "conv1,pool1,norm1,conv2,norm2,pool2,local3,local4,softmax_linear" {
+		t.Errorf("layers %v", names)
+	}
+	if _, _, err := runCmd(t, "predict", "-data", data, "-ckpt", dir, "-activations", "-index", strconv.Itoa(testRecords)); err == nil || !strings.Contains(err.Error(), "is not one of the") {
+		t.Errorf("a test image past the end: %v", err)
 	}
 }

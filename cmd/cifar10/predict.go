@@ -35,11 +35,15 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	var n int
 	var asJSON bool
 	var image string
-	fs := newFlagSet("predict", "-ckpt FILE|DIR [-n N] [-json] [-image FILE]", &f.commonFlags, "")
+	var activations bool
+	var index int
+	fs := newFlagSet("predict", "-ckpt FILE|DIR [-n N] [-json] [-image FILE] [-activations [-index I]]", &f.commonFlags, "")
 	f.addCheckpointFlag(fs)
 	fs.IntVar(&n, "n", 10, "predict the first n test images")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object per line: index, label, predicted class and the logits")
 	fs.StringVar(&image, "image", "", "classify this PNG or JPEG picture instead of test images")
+	fs.BoolVar(&activations, "activations", false, "print, as JSON, the first convolution's filters and every layer's maps for test image -index (or -image): shapes, ranges and bit-exact digests, as the page's views draw them")
+	fs.IntVar(&index, "index", 0, "with -activations: the test image")
 	set, help, err := parseFlags(fs, args, stdout, &f.commonFlags)
 	if err != nil || help {
 		return err
@@ -53,12 +57,25 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer tr.Close()
+	if activations && image != "" {
+		pixels, err := readImage(image)
+		if err != nil {
+			return err
+		}
+		return printActivations(tr, pixels, -1, -1, stdout)
+	}
 	if image != "" {
 		return predictImage(tr, image, asJSON, stdout)
 	}
 	data, err := loadData(f.data)
 	if err != nil {
 		return err
+	}
+	if activations {
+		if index < 0 || index >= data.Test.Len() {
+			return usageError{fmt.Errorf("predict: -index %d is not one of the %d test images", index, data.Test.Len())}
+		}
+		return printActivations(tr, data.Test.Image(index), index, int(data.Test.Labels[index]), stdout)
 	}
 	if n > data.Test.Len() {
 		return usageError{fmt.Errorf("predict: -n %d is more than the %d test images", n, data.Test.Len())}

@@ -262,7 +262,8 @@ func TestStartWithoutLeader(t *testing.T) {
 }
 
 // TestCommandsToLeader: pause, resume, stop, eval and every other command of a run go to the
-// leader alone; the followers take them from the board.
+// leader alone (the looks inside the network and the checkpoint evaluations too); the followers
+// take them from the board.
 func TestCommandsToLeader(t *testing.T) {
 	f := newFixture(t, 3)
 	f.loaded()
@@ -270,12 +271,14 @@ func TestCommandsToLeader(t *testing.T) {
 	for _, p := range f.ports {
 		p.sent = nil
 	}
-	for _, cmd := range []protocol.Payload{protocol.Pause{}, protocol.Resume{}, protocol.Eval{}, protocol.Stop{}, protocol.Load{Reload: true}} {
+	for _, cmd := range []protocol.Payload{protocol.Pause{}, protocol.Resume{}, protocol.Eval{}, protocol.Stop{}, protocol.Load{Reload: true},
+		protocol.InspectRequest{Filters: true, Image: 3}, protocol.EvalCheckpoints{IDs: []string{"r1/000000000010"}, Images: 100}} {
 		if err := f.g.Send(protocol.Message{Run: 1, Payload: cmd}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := []protocol.Kind{protocol.KindPause, protocol.KindResume, protocol.KindEval, protocol.KindStop, protocol.KindLoad}
+	want := []protocol.Kind{protocol.KindPause, protocol.KindResume, protocol.KindEval, protocol.KindStop, protocol.KindLoad,
+		protocol.KindInspect, protocol.KindEvalCheckpoints}
 	if got := f.ports[0].kinds(); !slices.Equal(got, want) {
 		t.Errorf("the leader was sent %v, want %v", got, want)
 	}

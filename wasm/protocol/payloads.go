@@ -43,6 +43,13 @@ const (
 	KindClassify    Kind = "classify"    // ClassifyRequest, page -> worker: classify the attached 32x32 image
 	KindPredictions Kind = "predictions" // TestImages, worker -> page: test images with labels and predictions
 	KindClassified  Kind = "classified"  // Classified, worker -> page: the class probabilities of a classify's image
+
+	// Inside the network and precision over time (inside.go).
+	KindInspect             Kind = "inspect"             // InspectRequest, page -> worker: filters and one image's activations
+	KindInside              Kind = "inside"              // Inside, worker -> page: the filters and maps +buffers
+	KindPrecision           Kind = "precision"           // Precision, worker -> page: precision on the test slice at a step
+	KindEvalCheckpoints     Kind = "evalCheckpoints"     // EvalCheckpoints, page -> worker: precision of stored checkpoints
+	KindEvalCheckpointsDone Kind = "evalCheckpointsDone" // EvalCheckpointsDone, worker -> page: all of them evaluated
 )
 
 // The registry: the one place that ties each kind to its payload type.
@@ -54,6 +61,7 @@ func init() {
 		CheckpointSaved{}, RestoreRequest{}, UploadRequest{},
 		ShareDataset{}, SaverPort{},
 		TestImagesRequest{}, ClassifyRequest{}, TestImages{}, Classified{},
+		InspectRequest{}, Inside{}, Precision{}, EvalCheckpoints{}, EvalCheckpointsDone{},
 	)
 }
 

@@ -26,11 +26,43 @@ const (
 )
 
 // TestImagesRequest asks for the predictions of Count test images from index Start, or, with
-// Mistakes, of the first Count misclassified test images from Start on.
+// Mistakes, of the first Count misclassified test images from Start on; Label and Pred, when
+// set, keep only the test images of that true class, or predicted as that class.
 type TestImagesRequest struct {
 	Start    int  `json:"start"`
 	Count    int  `json:"count"`
 	Mistakes bool `json:"mistakes,omitempty"`
+	Filter
+}
+
+// Filter keeps the test images of one true class (Label) and or one predicted class (Pred);
+// nil keeps every class.
+type Filter struct {
+	Label *int `json:"label,omitempty"`
+	Pred  *int `json:"pred,omitempty"`
+}
+
+// Keeps reports whether a test image of true class label predicted as pred passes the filter.
+func (f Filter) Keeps(label, pred int) bool {
+	return (f.Label == nil || *f.Label == label) && (f.Pred == nil || *f.Pred == pred)
+}
+
+// Same reports whether two filters keep the same classes.
+func (f Filter) Same(g Filter) bool {
+	eq := func(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	return eq(f.Label, g.Label) && eq(f.Pred, g.Pred)
+}
+
+// Any reports whether the filter keeps every image.
+func (f Filter) Any() bool { return f.Label == nil && f.Pred == nil }
+
+func (f Filter) validate() error {
+	for _, k := range []*int{f.Label, f.Pred} {
+		if k != nil && (*k < 0 || *k >= MaxClasses) {
+			return fmt.Errorf("filter class %d outside 0..%d", *k, MaxClasses-1)
+		}
+	}
+	return nil
 }
 
 // TestImages answers a TestImagesRequest. The attached buffer holds the images' pixels, one
@@ -40,6 +72,7 @@ type TestImages struct {
 	Step     int  `json:"step"` // the weights' step
 	Start    int  `json:"start"`
 	Mistakes bool `json:"mistakes,omitempty"`
+	Filter
 	// Next is the index after the last test image looked at: where the next page starts.
 	Next int `json:"next"`
 	// Total is the number of test images.
@@ -54,7 +87,18 @@ type TestImage struct {
 	Pred  int `json:"pred"`  // the predicted class: the first largest logit, as evaluation counts
 	// Prob is the softmax probability of the predicted class.
 	Prob float32 `json:"prob"`
+	// Top are the three most probable classes, the most probable (Pred) first.
+	Top []ClassProb `json:"top,omitempty"`
 }
+
+// ClassProb is a class with its softmax probability.
+type ClassProb struct {
+	Class int     `json:"class"`
+	Prob  float32 `json:"prob"`
+}
+
+// TopClasses is how many classes TestImage.Top lists.
+const TopClasses = 3
 
 // ClassifyRequest sends one picture, already made 32x32 by the page, to be classified. The
 // image is the message's one attached buffer of cifar.ImageBytes.
@@ -87,7 +131,7 @@ func (r TestImagesRequest) Validate([]FileRef) error {
 	if r.Start < 0 || r.Count < 1 || r.Count > MaxTestImages {
 		return fmt.Errorf("start %d and count %d, want start >= 0 and count 1..%d", r.Start, r.Count, MaxTestImages)
 	}
-	return nil
+	return r.Filter.validate()
 }
 
 // Validate wants one attached image of cifar.ImageBytes.
@@ -116,8 +160,20 @@ func (p TestImages) Validate(files []FileRef) error {
 			return fmt.Errorf("image %d has probability %v", im.Index, im.Prob)
 		case p.Mistakes && im.Label == im.Pred:
 			return fmt.Errorf("image %d is listed as a mistake but is predicted right", im.Index)
+		case !p.Keeps(im.Label, im.Pred):
+			return fmt.Errorf("image %d (class %d predicted %d) does not pass the filter", im.Index, im.Label, im.Pred)
+		case len(im.Top) > TopClasses || (len(im.Top) > 0 && im.Top[0].Class != im.Pred):
+			return fmt.Errorf("image %d: top classes %+v for prediction %d", im.Index, im.Top, im.Pred)
+		}
+		for _, c := range im.Top {
+			if c.Class < 0 || c.Class >= MaxClasses || !(c.Prob >= 0 && c.Prob <= 1) {
+				return fmt.Errorf("image %d: top class %+v", im.Index, c)
+			}
 		}
 		last = im.Index
+	}
+	if err := p.Filter.validate(); err != nil {
+		return err
 	}
 	want := 0
 	if n > 0 {

@@ -49,6 +49,15 @@ func everyKind() []Message {
 		{Run: 3, Payload: TestImages{Start: 10000, Next: 10000, Total: 10000, Images: []TestImage{}}},
 		{Run: 3, Payload: ClassifyRequest{Name: "cat.png"}, Files: []FileRef{{Name: "cat.png", Size: cifar.ImageBytes}}},
 		{Run: 3, Payload: Classified{Name: "cat.png", Step: 20, Probs: []float32{0.25, 0.5, 0.125, 0.125}}},
+		{Run: 3, Payload: InspectRequest{Filters: true, Image: 7}},
+		{Run: 3, Payload: InspectRequest{Image: NoImage, Name: "cat.png"}, Files: []FileRef{{Name: "cat.png", Size: cifar.ImageBytes}}},
+		sampleInside(),
+		{Run: 3, Payload: Inside{Step: 5, Image: NoImage, Label: -1, Filters: &FilterShape{Layer: "conv1", Shape: [4]int{64, 5, 5, 3}}},
+			Files: []FileRef{{Name: FileFilters, Size: 4 * 4800}}},
+		{Run: 3, Payload: Precision{Step: 100, Correct: 400, Total: 1000}},
+		{Run: 3, Payload: Precision{Step: 10, Correct: 0, Total: 1000, Checkpoint: "r1700000000000/000000000010"}},
+		{Run: 3, Payload: EvalCheckpoints{IDs: []string{"r1700000000000/000000000010"}, Images: 1000}},
+		{Run: 3, Payload: EvalCheckpointsDone{Count: 1}},
 	}
 }
 

@@ -31,6 +31,8 @@ var handlers = map[protocol.Kind]handler{
 	protocol.KindStop:              {do: (*Engine).control, settles: true},
 	protocol.KindTestImages:        {do: (*Engine).predict, waits: true},
 	protocol.KindClassify:          {do: (*Engine).predict, waits: true},
+	protocol.KindInspect:           {do: (*Engine).inspect, waits: true},
+	protocol.KindEvalCheckpoints:   {do: (*Engine).evalCheckpoints, waits: true},
 	protocol.KindCheckpointUpload:  {do: (*Engine).upload}, // checked on a model of its own
 	protocol.KindSaver:             {do: (*Engine).useSaver},
 }

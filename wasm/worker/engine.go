@@ -174,6 +174,10 @@ func (e *Engine) Work() {
 		e.run.follow(e.obey) // a follower takes its commands from the board, not from the page
 	case e.run != nil && e.run.phase == protocol.PhaseRunning:
 		e.run.train()
+		if e.run.evalSliceDue() {
+			e.doing = evaluating
+			e.run.evalSlice(e.data.Test, e.pixels)
+		}
 	}
 	e.doing = idle
 	if e.run != nil && e.run.phase != protocol.PhaseRunning {

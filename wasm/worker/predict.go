@@ -1,9 +1,11 @@
 package worker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"cifar10/nn"
 	"cifar10/nn/cifar"
@@ -97,7 +99,7 @@ func (r *run) testImages(req protocol.TestImagesRequest, test *cifar.Set, shared
 	}
 	total := test.Len()
 	step := r.steps()
-	out := protocol.TestImages{Step: step, Start: min(req.Start, total), Mistakes: req.Mistakes, Total: total, Images: []protocol.TestImage{}}
+	out := protocol.TestImages{Step: step, Start: min(req.Start, total), Mistakes: req.Mistakes, Filter: req.Filter, Total: total, Images: []protocol.TestImage{}}
 	if r.pred.pixels == nil {
 		r.pred.pixels = make([]byte, 0, protocol.MaxTestImages*cifar.ImageBytes)
 	}
@@ -106,7 +108,7 @@ func (r *run) testImages(req protocol.TestImagesRequest, test *cifar.Set, shared
 	i := out.Start
 	for i < total && len(out.Images) < req.Count {
 		count := min(EvalBatch, total-i)
-		if !req.Mistakes {
+		if !req.Mistakes && req.Any() {
 			count = min(count, req.Count-len(out.Images))
 		}
 		for j := range count {
@@ -117,14 +119,15 @@ func (r *run) testImages(req protocol.TestImagesRequest, test *cifar.Set, shared
 		for j := range count {
 			z := logits[j*c : (j+1)*c]
 			pred, label := nn.Argmax(z), int(test.Labels[i+j])
-			if req.Mistakes && pred == label {
+			if (req.Mistakes && pred == label) || !req.Keeps(label, pred) {
 				continue
 			}
-			p := topProbability(z, pred)
+			top := topClasses(z)
+			p := top[0].Prob
 			if !(p >= 0 && p <= 1) {
 				return out, nil, fmt.Errorf("test image %d: the weights after step %d give no finite prediction (the run diverged)", i+j, step)
 			}
-			out.Images = append(out.Images, protocol.TestImage{Index: i + j, Label: label, Pred: pred, Prob: p})
+			out.Images = append(out.Images, protocol.TestImage{Index: i + j, Label: label, Pred: pred, Prob: p, Top: top})
 			pixels = append(pixels, r.testPixels(test, shared, i+j)...)
 			if len(out.Images) == req.Count {
 				looked = j + 1
@@ -135,6 +138,21 @@ func (r *run) testImages(req protocol.TestImagesRequest, test *cifar.Set, shared
 	}
 	out.Next = i
 	return out, pixels, nil
+}
+
+// topClasses are the protocol.TopClasses classes with the largest logits z, the first largest
+// first (evaluation's prediction), with their softmax probabilities.
+func topClasses(z []float32) []protocol.ClassProb {
+	order := make([]int, len(z))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(z[b], z[a]) })
+	top := make([]protocol.ClassProb, min(protocol.TopClasses, len(z)))
+	for i := range top {
+		top[i] = protocol.ClassProb{Class: order[i], Prob: topProbability(z, order[i])}
+	}
+	return top
 }
 
 // topProbability is the softmax probability of class k given the logits z, computed from the

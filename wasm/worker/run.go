@@ -28,6 +28,8 @@ type run struct {
 	labels   []uint8 // the training labels, with pixels
 	img      []byte  // one training image copied out of shared memory
 	pred     predictBuffers
+	inside   insideBuffers
+	sliceAt  int // the step of the last periodic evaluation on the test slice
 	progress progress
 }
 
