@@ -254,7 +254,7 @@ func (p *TestImagesPanel) classSelect(id, label string, chosen *int, with func(*
 		}, app.EventScope(filterScope(p.View.Filter))).Body(
 			app.Option().Value("").Selected(chosen == nil).Text(T(msgTiAnyClass)),
 			app.Range(names).Slice(func(i int) app.UI {
-				return app.Option().Value(strconv.Itoa(i)).Selected(chosen != nil && *chosen == i).Text(names[i])
+				return app.Option().Value(strconv.Itoa(i)).Selected(chosen != nil && *chosen == i).Text(className(names, i))
 			}),
 		),
 	)

@@ -74,7 +74,8 @@ const unlabelledControlsJS = `[...document.querySelectorAll('button, input, sele
 	return !name || e.tabIndex < 0;
 }).map(e => e.outerHTML.slice(0, 120))`
 
-// TestChinese trains, evaluates and shows test images with lang=zh: outside the log, the page
+// TestChinese trains, evaluates, shows test images and opens the views inside the network
+// (a map tile named, a class filter chosen) with lang=zh: outside the log, the page
 // shows no English (see notEnglish for what is not English), every control is reachable and
 // named, and durations and dates are Chinese. Then the language switch loads the page in
 // English with the same settings. Screenshots of both are saved under artifacts/.
@@ -93,6 +94,16 @@ func TestChinese(t *testing.T) {
 	}
 	Click(t, ctx, ui.TestImagesShowID)
 	WaitJS(t, ctx, `+document.getElementById('`+ui.TestImagesID+`')?.dataset.count > 0`, 60*time.Second)
+	// The views inside the network (issue 16), a tile named, and a class filter.
+	Click(t, ctx, ui.InsideToggleID)
+	WaitJS(t, ctx, `document.querySelectorAll('#`+ui.FiltersID+` .filter-tile').length === 64 && document.querySelectorAll('#`+ui.ActivationsID+` .act-layer').length > 2`, 60*time.Second)
+	Eval[bool](t, ctx, `(document.querySelector('#`+ui.ActivationsID+` .act-layer[data-layer="conv2"] .act-tile[data-channel="5"]').click(), true)`)
+	WaitJS(t, ctx, `document.querySelector('#`+ui.ActivationsID+` .act-pointed')?.textContent === 'conv2，第 5 个通道'`, 10*time.Second)
+	Eval[bool](t, ctx, `(() => { const s = document.getElementById('`+ui.TestImagesLabelID+`'); s.value = '3'; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
+	WaitJS(t, ctx, `document.querySelector('#`+ui.TestImagesID+` .ti-summary')?.textContent.includes('所选类别')`, 20*time.Second)
+	if h := Text(t, ctx, ".inside h2"); h != "网络内部" {
+		t.Errorf("the views inside the network are headed %q", h)
+	}
 	if words := englishWords(t, ctx); len(words) > 0 {
 		t.Errorf("lang=zh shows English: %q", words)
 	}
@@ -107,6 +118,7 @@ func TestChinese(t *testing.T) {
 	}
 	Eval[bool](t, ctx, `(window.scrollTo(0, 0), true)`)
 	Screenshot(t, ctx, "lang-zh")
+	ScreenshotOf(t, ctx, ".inside", "lang-zh-inside")
 
 	// The switch: English, same settings, from the address.
 	Eval[bool](t, ctx, `(s => (s.value = 'en', s.dispatchEvent(new Event('change', {bubbles: true})), true))(document.getElementById('`+ui.LangSwitchID+`'))`)
