@@ -47,7 +47,7 @@ var latinRun = regexp.MustCompile(`[A-Za-z][A-Za-z0-9_.\-]*`)
 var notEnglish = regexp.MustCompile(`^(` + strings.Join([]string{
 	`CIFAR-10`, `Go`, `TensorFlow`, `WebAssembly`, `SIMD`, `Web`, `Worker`, `IndexedDB`, `SharedArrayBuffer`,
 	`PNG`, `JPEG`, `MB`, `GB`, `top-1`, `Adam`, `English`, `auto`, `e-3`,
-	`cifar10`, `cs231n`, `conv[0-9]`, `pool[0-9]`, `norm[0-9]`, `local[0-9]`, `softmax_linear`,
+	`cifar10`, `cs231n`, `fast`, `conv[0-9]`, `pool[0-9]`, `norm[0-9]`, `local[0-9]`, `softmax_linear`,
 	`cifar10\.ckpt-[0-9]+`, `cifar10\.ckpt-[0-9]+\.safetensors`, `wasm-simd128`, `e2e-first`, `precision`,
 	`has_trained`, `True`, `train`, `train-dir`, `navigator\.storage\.estimate`,
 	`(red|green|blue|yellow|cyan|magenta|orange|purple|grey|white)-(plain|hstripes|vstripes|checks|square)`,
