@@ -110,7 +110,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s.run.SetTrain(data.Train)
+	if err := s.run.SetTrain(data.Train); err != nil {
+		return err
+	}
 	s.test = data.Test
 	if err := s.loop(); err != nil {
 		return err
