@@ -180,3 +180,18 @@ func TestFastGroupEqualsAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestFastBatchScalesRate: the fast preset's learning rate and decay are airbench's for its
+// batch, and a run with another batch gets them scaled as nn.Airbench scales them.
+func TestFastBatchScalesRate(t *testing.T) {
+	spec, _ := nn.Preset("fast")
+	for _, batch := range []int{spec.Recipe.Batch, 512, 64} {
+		_, want := nn.Airbench(batch)
+		cfg := fastConfig(batch, true)
+		cfg.Train = nil
+		got := newRun(t, cfg).Optimizer().Config()
+		if math.Abs(got.LR-want.LR) > 1e-12*want.LR || math.Abs(got.WeightDecay-want.WeightDecay) > 1e-12*want.WeightDecay {
+			t.Errorf("batch %d: lr %g, decay %g; want airbench's %g, %g", batch, got.LR, got.WeightDecay, want.LR, want.WeightDecay)
+		}
+	}
+}

@@ -136,11 +136,17 @@ func (c Config) recipe(spec nn.Spec) nn.Recipe {
 }
 
 // optimizer is the configuration of a new run's optimizer: Config.Optimizer, else the
-// preset's, with the run's length when a schedule or an average is defined by it.
+// preset's, with the run's length when a schedule or an average is defined by it. A preset's
+// learning rate and decoupled decay are for its recipe's batch (Recipe.Batch): a run with
+// another batch scales both by the ratio, the linear rule nn.Airbench's scale follows, so the
+// fast preset at batch 512 trains as -recipe airbench -batch 512 does.
 func (c Config) optimizer(spec nn.Spec) nn.OptimizerConfig {
 	o := spec.Optimizer
 	if c.Optimizer != nil {
 		o = *c.Optimizer
+	} else if b := spec.Recipe.Batch; b > 0 && c.Batch > 0 && c.Batch != b {
+		ratio := float64(c.Batch) / float64(b)
+		o.LR, o.WeightDecay = o.LR*ratio, o.WeightDecay*ratio
 	}
 	if o.Schedule != nil || o.Average != nil {
 		o.Steps = c.Steps
