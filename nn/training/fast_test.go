@@ -2,6 +2,7 @@ package training
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -148,35 +149,43 @@ func TestFastGroupEqualsAlone(t *testing.T) {
 	want := steps(alone, int(cfg.Steps))
 	final := encode(t, alone)
 	for _, workers := range []int{1, 2, 4} {
-		var g []*Run
-		for i := range workers {
-			r := newRun(t, cfg)
-			if err := r.Join(workers, i); err != nil {
-				t.Fatal(err)
-			}
-			g = append(g, r)
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) { // its runs freed at its end (wasm's memory)
+			fastGroup(t, cfg, workers, want, final)
+		})
+	}
+}
+
+// fastGroup trains cfg with workers workers, checking every step's loss against want and the
+// final checkpoint against final.
+func fastGroup(t *testing.T, cfg Config, workers int, want []float32, final []byte) {
+	var g []*Run
+	for i := range workers {
+		r := newRun(t, cfg)
+		if err := r.Join(workers, i); err != nil {
+			t.Fatal(err)
 		}
-		for s := range int(cfg.Steps) {
-			board := shardtest.Board{}
-			var losses []float32
-			for _, r := range g {
-				r.Compute(nil)
-				rep := r.Replica()
-				for i, n := range rep.Nodes() {
-					board[n] = slices.Clone(rep.NodeSum(i))
-				}
-				losses = append(losses, rep.Losses()...)
+		g = append(g, r)
+	}
+	for s := range int(cfg.Steps) {
+		board := shardtest.Board{}
+		var losses []float32
+		for _, r := range g {
+			r.Compute(nil)
+			rep := r.Replica()
+			for i, n := range rep.Nodes() {
+				board[n] = slices.Clone(rep.NodeSum(i))
 			}
-			for i, r := range g {
-				if got := r.Apply(board.Source(), losses); math.Float32bits(got) != math.Float32bits(want[s]) {
-					t.Errorf("%d workers, step %d, worker %d: loss %v, alone %v", workers, s, i, got, want[s])
-				}
-			}
+			losses = append(losses, rep.Losses()...)
 		}
 		for i, r := range g {
-			if !bytes.Equal(encode(t, r), final) {
-				t.Errorf("%d workers: worker %d ends with another checkpoint than the run alone", workers, i)
+			if got := r.Apply(board.Source(), losses); math.Float32bits(got) != math.Float32bits(want[s]) {
+				t.Errorf("%d workers, step %d, worker %d: loss %v, alone %v", workers, s, i, got, want[s])
 			}
+		}
+	}
+	for i, r := range g {
+		if !bytes.Equal(encode(t, r), final) {
+			t.Errorf("%d workers: worker %d ends with another checkpoint than the run alone", workers, i)
 		}
 	}
 }
