@@ -144,7 +144,7 @@ func TestFastResumeEqualsStraight(t *testing.T) {
 // the checkpoint, of one run computing every shard.
 func TestFastGroupEqualsAlone(t *testing.T) {
 	cfg := fastConfig(64, false) // four shards
-	cfg.Steps = 2 // the whitening bias frozen from the start (floor(2*3/9.9) = 0): the resume test covers before
+	cfg.Steps = 2                // the whitening bias frozen from the start (floor(2*3/9.9) = 0): the resume test covers before
 	alone := newRun(t, cfg)
 	want := steps(alone, int(cfg.Steps))
 	final := encode(t, alone)
