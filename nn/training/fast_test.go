@@ -140,7 +140,7 @@ func TestFastResumeEqualsStraight(t *testing.T) {
 }
 
 // TestFastGroupEqualsAlone: 1, 2 and 4 workers training the fast preset (whitening, freeze,
-// batch normalization statistics, average) end every step with the loss, and the run with
+// batch normalization statistics, average; the bias frozen from the start here) end every step with the loss, and the run with
 // the checkpoint, of one run computing every shard.
 func TestFastGroupEqualsAlone(t *testing.T) {
 	cfg := fastConfig(64, false) // four shards
