@@ -216,6 +216,9 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 		return nil
 	}
 	for _, ts := range layout {
+		if !ts.trained {
+			continue // a whitening layer's weights, running statistics: no slots
+		}
 		for _, suffix := range slotSuffixes(*cfg) {
 			if err := d.floats(ts.name+"/"+suffix, ts.shape, suffix == "Adam_1"); err != nil {
 				return fmt.Errorf("%s optimizer state: %w", cfg.Kind, err)
@@ -231,13 +234,14 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 // it needs a run's length (a schedule or an average), which a foreign file does not give.
 func (d *decoder) inferOptimizer(layout []tensorShape) *nn.OptimizerConfig {
 	own := d.c.Spec.Optimizer
+	first := layout[slices.IndexFunc(layout, func(ts tensorShape) bool { return ts.trained })].name
 	if own.Schedule == nil && own.Average == nil {
-		if _, ok := d.byName[layout[0].name+"/"+kindSlots[own.Kind][0]]; ok {
+		if _, ok := d.byName[first+"/"+kindSlots[own.Kind][0]]; ok {
 			return &own
 		}
 	}
 	for _, kind := range []string{nn.OptAdam, nn.OptMomentum} {
-		if _, ok := d.byName[layout[0].name+"/"+kindSlots[kind][0]]; ok {
+		if _, ok := d.byName[first+"/"+kindSlots[kind][0]]; ok {
 			cfg := nn.DefaultAdam()
 			if kind == nn.OptMomentum {
 				cfg = nn.DefaultMomentum()
