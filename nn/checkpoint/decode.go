@@ -216,6 +216,9 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 		return nil
 	}
 	for _, ts := range layout {
+		if !ts.trained {
+			continue // as nn.NewOptimizer: no slots for Fixed parameters and Statistics
+		}
 		for _, suffix := range slotSuffixes(*cfg) {
 			if err := d.floats(ts.name+"/"+suffix, ts.shape, suffix == "Adam_1"); err != nil {
 				return fmt.Errorf("%s optimizer state: %w", cfg.Kind, err)
@@ -230,6 +233,7 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 // preset's own when its slots are there (Nesterov and momentum share TF's slot name), unless
 // it needs a run's length (a schedule or an average), which a foreign file does not give.
 func (d *decoder) inferOptimizer(layout []tensorShape) *nn.OptimizerConfig {
+	layout = slices.DeleteFunc(slices.Clone(layout), func(ts tensorShape) bool { return !ts.trained })
 	own := d.c.Spec.Optimizer
 	if own.Schedule == nil && own.Average == nil {
 		if _, ok := d.byName[layout[0].name+"/"+kindSlots[own.Kind][0]]; ok {

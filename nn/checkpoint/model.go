@@ -208,8 +208,9 @@ func (c *Checkpoint) set(ps []*nn.Param) {
 
 // tensorShape is one tensor a preset needs.
 type tensorShape struct {
-	name  string
-	shape []int
+	name    string
+	shape   []int
+	trained bool // the optimizer keeps slots for it (nn.Trained); Fixed and Statistic have none
 }
 
 // layouts caches each preset's parameter names and shapes (building a model to learn them
@@ -231,7 +232,7 @@ func presetLayout(preset string) (nn.Spec, []tensorShape, error) {
 	}
 	var l []tensorShape
 	for _, p := range m.Params() {
-		l = append(l, tensorShape{p.Name, p.Shape()})
+		l = append(l, tensorShape{p.Name, p.Shape(), p.Use == nn.Trained})
 	}
 	layouts.Store(preset, l)
 	return spec, l, nil
