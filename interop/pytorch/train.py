@@ -7,11 +7,18 @@ writes checkpoints in our format that `cifar10 eval`, `cifar10 train -resume` an
 
 --steps is the step count the run trains to in total, as `cifar10 train -steps` and the page's
 Max steps (a file at step 1000 with --steps 1500 trains 500 steps). The recipe is the file's:
-its preset, its optimizer with the slots and step restored (TensorFlow 1's Adam, or momentum),
-its batch size and seed, the same augmentation, and the data position (examples consumed)
-carried on. Each step's batch (the file's batch size) is split evenly over the processes,
+its preset, its optimizer with the slots and step restored (TensorFlow 1's Adam, momentum, or
+Nesterov with its schedule and lookahead average), its batch size and seed, the same kind of
+augmentation and label smoothing, and the data position (examples consumed) carried on. Each
+step's batch (the file's batch size) is split evenly over the processes,
 DistributedDataParallel averages their gradients (gloo on CPU, nccl on GPUs), and every
 process applies the same update. Rank 0 logs and saves.
+
+Batch normalization normalizes over nn's groups (the batch's shards of 16 or more examples,
+nn/shard), each process over the groups of its share; a group cut between two processes (a
+share that is not whole shards) is normalized in parts, which a line at the start says. The
+running statistics are summed over the processes and folded after each update, as nn does,
+so every process keeps the same ones.
 """
 
 import argparse
@@ -25,6 +32,7 @@ import torch.nn.functional as F
 
 import checkpoint
 import data
+import model as models
 import optim
 
 
@@ -60,8 +68,9 @@ def main(argv=None):
         fail(e)
     if run.optimizer is None:  # weights only: a fresh optimizer of the preset's kind at step 0
         run.optimizer, run.step = dict(net.spec["optimizer"]), 0
-        slots = {k: [torch.zeros_like(p) for _ in checkpoint.SLOT_SUFFIXES[run.optimizer["kind"]]]
-                 for k, p, _ in net.tf_params()}
+        if run.optimizer.get("schedule") or run.optimizer.get("average"):
+            run.optimizer["steps"] = a.steps  # the run's length, as a new run's
+        slots = {k: [torch.zeros_like(p) for _ in run.slot_suffixes()] for k, p, _ in net.trained()}
     if not run.resumable():  # no data position (another tool's file): the stream from its start
         run.seed, run.batch, run.examples = a.seed, a.batch, 0
     if a.lr > 0:
@@ -71,26 +80,38 @@ def main(argv=None):
     if run.batch % world:
         fail(f"the batch of {run.batch} does not split evenly over {world} processes")
     local = run.batch // world
+    try:
+        stream = data.Stream(labels, pixels, run.seed, net.spec["input"][0], net.recipe.get("input", data.TUTORIAL))
+    except ValueError as e:
+        fail(f"{a.ckpt}: {e}")
+    smoothing = net.recipe.get("label_smoothing", 0.0)
 
     net.to(device)
-    params = [p for _, p, _ in net.tf_params()]
-    opt = optim.new(run.optimizer, params, [[s.to(device) for s in slots[k]] for k, _, _ in net.tf_params()], run.step)
-    model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
-    stream = data.Stream(labels, pixels, run.seed, net.spec["input"][0])
+    net.set_groups(run.batch, rank * local, (rank + 1) * local)
+    trained = net.trained()
+    opt = optim.new(run.optimizer, [p for _, p, _ in trained], [[s.to(device) for s in slots[k]] for k, _, _ in trained], run.step)
+    # Buffers (running statistics) are not broadcast: every process folds the same sums.
+    model = torch.nn.parallel.DistributedDataParallel(net, broadcast_buffers=False) if world > 1 else net
+    reduce = (lambda t: dist.all_reduce(t)) if world > 1 else None
     os.makedirs(a.out, exist_ok=True)
     if rank == 0:
         print(f"restored {a.ckpt} (preset {net.spec['name']}, step {run.step}, batch {run.batch} = "
               f"{world} x {local}, {run.optimizer['kind']} lr {run.optimizer['lr']:g})", flush=True)
+        cut = models.cut_groups(run.batch, world)
+        if cut and any(isinstance(l, models.BatchNorm) for l in net.layers):
+            print(f"note: the batch of {run.batch} has {models.shard_count(run.batch)} normalization groups, "
+                  f"{cut} of them cut between processes: batch normalization differs from one process's", flush=True)
 
     while run.step < a.steps:
         t0 = time.time()
         x, y = stream.batch(run.examples + rank * local, local)
         x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
-        xent = F.cross_entropy(model(x), y)
+        xent = F.cross_entropy(model(x), y, label_smoothing=smoothing)
         loss = xent + net.decay()
         opt.zero_grad(set_to_none=False)
         loss.backward()  # DDP averages the gradients: the mean over the whole batch
         opt.step()
+        net.fold(reduce)  # batch normalization's running statistics, after the update as nn
         run.step, run.examples = run.step + 1, run.examples + run.batch
         logged = xent.detach().clone()
         if world > 1:
@@ -102,7 +123,7 @@ def main(argv=None):
             print(f"Step {run.step - 1}, loss = {run.loss:.2f} ({run.batch / dt:.1f} examples/sec; {dt:.3f} sec/batch)", flush=True)
         if rank == 0 and (run.step % a.save_every == 0 or run.step == a.steps):
             path = os.path.join(a.out, checkpoint.file_name(run.step))
-            checkpoint.save(path, net, {k: ss for (k, _, _), ss in zip(net.tf_params(), opt.slots())}, run)
+            checkpoint.save(path, net, {k: ss for (k, _, _), ss in zip(trained, opt.slots(), strict=True)}, run)
             print(f"saved {path}", flush=True)
     if world > 1:
         dist.barrier()
