@@ -13,7 +13,7 @@ WASMENV   := GOOS=js GOARCH=wasm
 # Engine packages that also run under Node as wasm.
 ENGINE    := ./nn/...
 
-.PHONY: all build run test test-native test-wasm test-fuzz vet bench bench-browser deps data clean
+.PHONY: all build run test test-native test-wasm test-fuzz vet bench bench-browser bench-accuracy deps data clean
 
 all: build
 
@@ -64,6 +64,10 @@ test-fuzz:
 ## bench: engine benchmarks natively and as wasm under Node, one summary table
 bench:
 	@scripts/bench.sh
+
+## bench-accuracy: time to accuracy of the fast preset natively over SEEDS (default 1 2 3) on DATA; BENCH_BROWSER=1 adds the browser's
+bench-accuracy:
+	@scripts/bench_accuracy.sh
 
 ## bench-browser: training speed in headless Chromium
 bench-browser: deps build

@@ -56,6 +56,9 @@ func (a *adam) step(factor float64) {
 	lr := float32(a.cfg.LR * factor)
 	alpha := lr * sqrt32(1-a.pow2) / (1 - a.pow1)
 	for i, p := range a.params {
+		if p.Use != Trained {
+			continue // frozen by the recipe
+		}
 		adamUpdate(p.Data(), p.GradData(), a.m[i].Data(), a.v[i].Data(), alpha, 1-a.b1, 1-a.b2, a.eps)
 	}
 	a.t++

@@ -13,7 +13,8 @@ const AverageSlot = "ExponentialMovingAverage"
 // Every updates, once a fraction Start of the run's steps is done, the average moves towards
 // the weights, avg += (w - avg)*(1 - rho), and the weights are set to it (so training goes on
 // from the average, like the Lookahead optimizer); the first time, the average is the
-// weights. rho = Decay^Every * (s/Steps)^Pow after s updates: weak averaging early, strong at
+// weights. A parameter frozen by the recipe (Use no longer Trained) is left out: it keeps
+// its value, and its average slot the value it had. rho = Decay^Every * (s/Steps)^Pow after s updates: weak averaging early, strong at
 // the end. After the run's last update the weights are set to the average once more.
 // airbench94 uses Start 3/9.9 of its epochs, Every 5, Decay 0.95, Pow 3.
 //
@@ -65,16 +66,22 @@ func (o *scheduled) average(s int64) {
 	case s < first:
 	case s == first:
 		for i, p := range o.params {
-			copy(o.avg[i].Data(), p.Data())
+			if p.Use == Trained {
+				copy(o.avg[i].Data(), p.Data())
+			}
 		}
 	case s%a.Every == 0:
 		w := float32(1 - a.rho(s, steps))
 		for i, p := range o.params {
-			lookahead(p.Data(), o.avg[i].Data(), w)
+			if p.Use == Trained {
+				lookahead(p.Data(), o.avg[i].Data(), w)
+			}
 		}
 	case s == steps:
 		for i, p := range o.params {
-			copy(p.Data(), o.avg[i].Data())
+			if p.Use == Trained {
+				copy(p.Data(), o.avg[i].Data())
+			}
 		}
 	}
 }

@@ -40,10 +40,10 @@ func batchNormParams(l LayerSpec, in [3]int) []paramShape {
 	c := []int{in[2]}
 	var ps []paramShape
 	if l.Scale {
-		ps = append(ps, paramShape{name: l.Name + "/gamma", shape: c})
+		ps = append(ps, paramShape{name: l.Name + "/gamma", shape: c, norm: true})
 	}
 	return append(ps,
-		paramShape{name: l.Name + "/beta", shape: c},
+		paramShape{name: l.Name + "/beta", shape: c, norm: true},
 		paramShape{name: l.Name + "/moving_mean", shape: c, use: Statistic},
 		paramShape{name: l.Name + "/moving_variance", shape: c, use: Statistic})
 }

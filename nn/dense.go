@@ -1,6 +1,9 @@
 package nn
 
-// KindDense is a fully connected layer, y = x·W + b, plus an optional ReLU. It flattens its
+import "math"
+
+// KindDense is a fully connected layer, y = x·W + b, plus an optional ReLU and an optional
+// constant factor (LayerSpec.Mul). It flattens its
 // input in (h, w, c) order, which is TensorFlow's reshape of an NHWC tensor, so no separate
 // flatten layer is needed.
 const KindDense LayerKind = "dense"
@@ -8,8 +11,8 @@ const KindDense LayerKind = "dense"
 func init() {
 	registerKind(KindDense, kind{
 		outShape: func(l LayerSpec, in [3]int) ([3]int, error) {
-			if l.Out < 1 {
-				return [3]int{}, l.errorf("out %d must be positive", l.Out)
+			if l.Out < 1 || !(l.Mul >= 0) || math.IsInf(l.Mul, 0) {
+				return [3]int{}, l.errorf("out %d must be positive and mul %g a finite value >= 0 (0 means 1)", l.Out, l.Mul)
 			}
 			return [3]int{1, 1, l.Out}, nil
 		},
@@ -31,11 +34,15 @@ type denseLayer struct {
 	w, b    *Param
 	in, out int
 	relu    bool
+	mul     float32 // the output's factor; 1 skips it
 	db      colSummer
 }
 
 func newDenseLayer(l LayerSpec, in [3]int, w, b *Param, r *runner) *denseLayer {
-	d := &denseLayer{r: r, w: w, b: b, in: in[0] * in[1] * in[2], out: l.Out, relu: l.ReLU}
+	d := &denseLayer{r: r, w: w, b: b, in: in[0] * in[1] * in[2], out: l.Out, relu: l.ReLU, mul: 1}
+	if l.Mul != 0 {
+		d.mul = float32(l.Mul)
+	}
 	d.db = newColSummer(d.out)
 	return d
 }
@@ -44,10 +51,23 @@ func (d *denseLayer) forward(x, y []float32, n int) {
 	y = y[:n*d.out]
 	d.r.gemm.Mul(false, false, n, d.out, d.in, x, d.in, d.w.Data(), d.out, y, d.out, false)
 	biasReLU(y, d.b.Data(), d.relu)
+	if d.mul != 1 {
+		scale32(y, d.mul)
+	}
+}
+
+// scale32 multiplies x by s in place.
+func scale32(x []float32, s float32) {
+	for i := range x {
+		x[i] *= s
+	}
 }
 
 func (d *denseLayer) backward(x, y, dy, dx []float32, n int) {
 	dy = dy[:n*d.out]
+	if d.mul != 1 {
+		scale32(dy, d.mul)
+	}
 	if d.relu {
 		reluMask(dy, y)
 	}

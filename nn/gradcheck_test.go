@@ -319,7 +319,7 @@ func tinyFastSpec() Spec {
 			{Kind: KindBatchNorm, Name: "bn2", Momentum: 0.5, Epsilon: 1e-3, BiasInit: 0.2},
 			{Kind: KindGELU, Name: "gelu2"},
 			{Kind: KindGlobalMaxPool, Name: "pool2"},
-			{Kind: KindDense, Name: "softmax_linear", Out: 4, Stddev: 0.5, WeightDecay: 0.03},
+			{Kind: KindDense, Name: "softmax_linear", Out: 4, Stddev: 0.5, WeightDecay: 0.03, Mul: 0.7},
 		},
 		Optimizer: DefaultMomentum(),
 	}

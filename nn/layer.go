@@ -44,6 +44,7 @@ type paramShape struct {
 	shape []int
 	decay float32 // L2 weight-decay factor, 0 for none
 	use   Use
+	norm  bool // Param.Norm
 }
 
 // layerConfig is what building a layer for a Trainer needs besides its spec.

@@ -27,6 +27,9 @@ func (o *momentum) Apply() { o.step(1) }
 func (o *momentum) step(factor float64) {
 	lr, mom := float32(o.cfg.LR*factor), float32(o.cfg.Momentum)
 	for i, p := range o.params {
+		if p.Use != Trained {
+			continue // frozen by the recipe
+		}
 		momentumUpdate(p.Data(), p.GradData(), o.accum[i].Data(), lr, mom)
 	}
 	o.t++

@@ -2,7 +2,7 @@ package nn
 
 // nesterov is SGD with Nesterov momentum and decoupled weight decay, as airbench runs
 // torch.optim.SGD(nesterov=True) with one parameter group per learning rate. For a parameter
-// of group learning rate lr (LR, or LR*BiasLR for rank-1 parameters) and schedule factor f,
+// of group learning rate lr (LR, or LR*BiasLR for batch normalization's parameters) and schedule factor f,
 // in float32:
 //
 //	d     = g + (WeightDecay/lr)*w
@@ -39,16 +39,20 @@ func (o *nesterov) Apply() { o.step(1) }
 func (o *nesterov) step(factor float64) {
 	mom := float32(o.cfg.Momentum)
 	for i, p := range o.params {
+		if p.Use != Trained {
+			continue // frozen by the recipe: no decay, no momentum
+		}
 		lr := o.groupLR(p)
 		nesterovUpdate(p.Data(), p.GradData(), o.accum[i].Data(), float32(lr*factor), mom, float32(o.cfg.WeightDecay/lr))
 	}
 	o.t++
 }
 
-// groupLR is the unscheduled learning rate of p's group: LR, times BiasLR for a rank-1
-// parameter (a bias, a BatchNorm offset or scale).
+// groupLR is the unscheduled learning rate of p's group: LR, times BiasLR for a batch
+// normalization's offset or scale (Param.Norm). Other biases (the whitening layer's, the
+// convolutions' and the dense layer's) train at LR, as airbench's "other params".
 func (o *nesterov) groupLR(p *Param) float64 {
-	if len(p.Value.Shape()) == 1 && o.cfg.BiasLR != 0 {
+	if p.Norm && o.cfg.BiasLR != 0 {
 		return o.cfg.LR * o.cfg.BiasLR
 	}
 	return o.cfg.LR

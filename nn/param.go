@@ -24,6 +24,9 @@ type Param struct {
 	// Use says how training treats the parameter: most are Trained; a whitening layer's
 	// weights are Fixed and a batch normalization's running statistics are Statistics.
 	Use Use
+	// Norm marks a batch normalization's offset or scale, the group whose learning rate the
+	// Nesterov optimizer multiplies by BiasLR (airbench's norm biases).
+	Norm bool
 }
 
 // Use says how training treats a parameter. Every parameter lives in the model's slabs and in
@@ -44,7 +47,10 @@ const (
 	Statistic
 )
 
-// Trainable lists the parameters of ps the optimizer updates (Use Trained), in order.
+// Trainable lists the parameters of ps the optimizer updates (Use Trained), in order. The
+// optimizer keeps slots for them; one whose Use a recipe later sets to Fixed (the whitening
+// bias, frozen after part of the run) keeps its slots, which then stay as they are: the
+// optimizers and the average skip every parameter that is not Trained at the time of the update.
 func Trainable(ps []*Param) []*Param {
 	out := make([]*Param, 0, len(ps))
 	for _, p := range ps {
@@ -64,7 +70,7 @@ func viewParams(shapes []paramShape, values, grads []float32) []*Param {
 	off := 0
 	for i, s := range shapes {
 		n := sizeOf(s.shape)
-		p := &Param{Name: s.name, Value: view(values[off:off+n:off+n], s.shape), Decay: s.decay, Use: s.use}
+		p := &Param{Name: s.name, Value: view(values[off:off+n:off+n], s.shape), Decay: s.decay, Use: s.use, Norm: s.norm}
 		if grads != nil {
 			p.Grad = view(grads[off:off+n:off+n], s.shape)
 		}

@@ -160,6 +160,11 @@ func model64(spec Spec, params map[string][]float64, x []float64, labels []uint8
 			in = [3]int{in[0] - l.Size + 1, in[1] - l.Size + 1, o}
 		case KindDense:
 			x = dense64(x, n, in[0]*in[1]*in[2], params[l.Name+"/weights"], params[l.Name+"/biases"], l.Out, l.ReLU)
+			if l.Mul != 0 {
+				for i := range x {
+					x[i] *= l.Mul
+				}
+			}
 			in = [3]int{1, 1, l.Out}
 		}
 	}

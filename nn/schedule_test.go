@@ -31,29 +31,37 @@ func TestScheduleFactor(t *testing.T) {
 	}
 }
 
-// TestNesterovByHand checks two updates of a weight and a bias against the formulas of
-// nesterov, worked out by hand: LR 0.1, momentum 0.5, weight decay 0.01, bias LR x2, g = 1.
+// TestNesterovByHand checks two updates of a weight and a batch normalization offset against
+// the formulas of nesterov, worked out by hand: LR 0.1, momentum 0.5, weight decay 0.01, bias
+// LR x2, g = 1. A plain bias trains at the weights' rate, and a parameter whose Use is no
+// longer Trained (a frozen bias) does not move.
 func TestNesterovByHand(t *testing.T) {
 	w := newParam("l/weights", []int{1, 1}, 0, true)
-	b := newParam("l/biases", []int{1}, 0, true)
-	w.Data()[0], b.Data()[0] = 1, 1
-	opt, err := NewOptimizer(OptimizerConfig{Kind: OptNesterov, LR: 0.1, Momentum: 0.5, WeightDecay: 0.01, BiasLR: 2}, []*Param{w, b})
+	b := newParam("bn/beta", []int{1}, 0, true)
+	b.Norm = true
+	plain := newParam("l/biases", []int{1}, 0, true)
+	frozen := newParam("whiten/biases", []int{1}, 0, true)
+	w.Data()[0], b.Data()[0], plain.Data()[0], frozen.Data()[0] = 1, 1, 1, 1
+	opt, err := NewOptimizer(OptimizerConfig{Kind: OptNesterov, LR: 0.1, Momentum: 0.5, WeightDecay: 0.01, BiasLR: 2}, []*Param{w, b, plain, frozen})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gotW, gotB []float32
+	frozen.Use = Fixed // after the optimizer is made, as a recipe freezes it
+	var gotW, gotB, gotPlain []float32
 	for range 2 {
-		w.GradData()[0], b.GradData()[0] = 1, 1
+		w.GradData()[0], b.GradData()[0], plain.GradData()[0], frozen.GradData()[0] = 1, 1, 1, 1
 		opt.Apply()
-		gotW, gotB = append(gotW, w.Data()[0]), append(gotB, b.Data()[0])
+		gotW, gotB, gotPlain = append(gotW, w.Data()[0]), append(gotB, b.Data()[0]), append(gotPlain, plain.Data()[0])
 	}
+	checkClose(t, "nesterov plain bias", gotPlain, gotW, 0, 0)
+	checkClose(t, "nesterov frozen bias", frozen.Data(), []float32{1}, 0, 0)
 	// weight: d = 1 + 0.1*1 = 1.1, acc = 1.1, w = 1 - 0.1*(1.1 + 0.55) = 0.835;
 	// d = 1 + 0.1*0.835 = 1.0835, acc = 0.55 + 1.0835 = 1.6335, w = 0.835 - 0.1*(1.0835 + 0.81675).
 	checkClose(t, "nesterov weight", gotW, []float32{0.835, 0.644975}, 1e-6, 0)
 	// bias (lr 0.2, decay coefficient 0.01/0.2 = 0.05): d = 1.05, b = 1 - 0.2*1.575 = 0.685;
 	// d = 1.03425, acc = 1.55925, b = 0.685 - 0.2*(1.03425 + 0.779625).
 	checkClose(t, "nesterov bias", gotB, []float32{0.685, 0.322225}, 1e-6, 0)
-	if s := opt.Slots(); len(s) != 2 || s[0].Name != "l/weights/Momentum" || s[1].Name != "l/biases/Momentum" {
+	if s := opt.Slots(); len(s) != 4 || s[0].Name != "l/weights/Momentum" || s[1].Name != "bn/beta/Momentum" {
 		t.Errorf("slots %v, want TF's <param>/Momentum", slotNames(s))
 	}
 }

@@ -220,7 +220,7 @@ func PatchEigen(images []float32, h, w, c, k int) (vals, vecs []float64, err err
 				for i, a := range patch {
 					row := cov[i*d : (i+1)*d]
 					for j := i; j < d; j++ {
-						row[j] += a * patch[j]
+						row[j] += float64(a * patch[j]) // no FMA: the same sums natively and in wasm
 					}
 				}
 				count++

@@ -1,6 +1,9 @@
 package nn
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -156,5 +159,27 @@ func TestWhiteningErrors(t *testing.T) {
 		if _, err := l.outShape([3]int{6, 6, 3}); err == nil {
 			t.Errorf("%+v accepted", l)
 		}
+	}
+}
+
+// whitenDigest is the SHA-256 (first 16 hex digits) of the fast preset's whitening weights
+// computed by InitWhitening from 500 smoothImages of a fixed stream: the same natively (gonum's assembly) and
+// in wasm (its pure Go), so browser workers and the native trainer whiten alike. Recorded
+// natively; TestWhiteningSameEverywhere fails in whichever build disagrees.
+const whitenDigest = "3bf5af8066c93b08"
+
+// TestWhiteningSameEverywhere: the whitening weights InitWhitening computes are bit for bit
+// the recorded ones, natively and in wasm (run this package under GOOS=js too).
+func TestWhiteningSameEverywhere(t *testing.T) {
+	m := mustModel(t, FastSpec(8), 1)
+	if err := m.InitWhitening(smoothImages(rand.New(rand.NewPCG(19, 3)), 500, 32, 32, 3)); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, v := range m.Param("whiten/weights").Data() {
+		binary.Write(h, binary.LittleEndian, math.Float32bits(v))
+	}
+	if got := hex.EncodeToString(h.Sum(nil))[:16]; got != whitenDigest {
+		t.Errorf("whitening weights digest %s, want %s (recorded natively)", got, whitenDigest)
 	}
 }

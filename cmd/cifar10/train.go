@@ -110,7 +110,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s.run.SetTrain(data.Train)
+	if err := s.run.SetTrain(data.Train); err != nil {
+		return err
+	}
 	s.test = data.Test
 	if err := s.loop(); err != nil {
 		return err
@@ -298,11 +300,14 @@ func (s *session) loop() error {
 	if r.Finished() {
 		fmt.Fprintf(s.stderr, "already at step %d (-steps %d): nothing to train\n", r.StepsDone(), s.f.steps)
 	}
+	var trained int64
+	var seconds float64 // of the steps alone: no evaluation, no saving
 	for !r.Finished() {
 		step := r.StepsDone()
 		start := time.Now()
 		loss := r.Step()
 		duration := time.Since(start).Seconds()
+		trained, seconds = trained+1, seconds+duration
 		if math.IsNaN(float64(loss)) || math.IsInf(float64(loss), 0) {
 			return s.diverged(step, loss)
 		}
@@ -322,6 +327,10 @@ func (s *session) loop() error {
 		if ctx.Err() != nil {
 			return s.interrupted()
 		}
+	}
+	if trained > 0 {
+		examples := trained * int64(r.Config().Batch)
+		fmt.Fprintf(s.stderr, "trained %d steps (%d examples) in %.1f s: %.1f examples/sec\n", trained, examples, seconds, float64(examples)/seconds)
 	}
 	return nil
 }

@@ -217,7 +217,7 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 	}
 	for _, ts := range layout {
 		if !ts.trained {
-			continue // as nn.NewOptimizer: no slots for Fixed parameters and Statistics
+			continue // a whitening layer's weights, running statistics: no slots
 		}
 		for _, suffix := range slotSuffixes(*cfg) {
 			if err := d.floats(ts.name+"/"+suffix, ts.shape, suffix == "Adam_1"); err != nil {
@@ -233,15 +233,15 @@ func (d *decoder) optimizer(layout []tensorShape) error {
 // preset's own when its slots are there (Nesterov and momentum share TF's slot name), unless
 // it needs a run's length (a schedule or an average), which a foreign file does not give.
 func (d *decoder) inferOptimizer(layout []tensorShape) *nn.OptimizerConfig {
-	layout = slices.DeleteFunc(slices.Clone(layout), func(ts tensorShape) bool { return !ts.trained })
 	own := d.c.Spec.Optimizer
+	first := layout[slices.IndexFunc(layout, func(ts tensorShape) bool { return ts.trained })].name
 	if own.Schedule == nil && own.Average == nil {
-		if _, ok := d.byName[layout[0].name+"/"+kindSlots[own.Kind][0]]; ok {
+		if _, ok := d.byName[first+"/"+kindSlots[own.Kind][0]]; ok {
 			return &own
 		}
 	}
 	for _, kind := range []string{nn.OptAdam, nn.OptMomentum} {
-		if _, ok := d.byName[layout[0].name+"/"+kindSlots[kind][0]]; ok {
+		if _, ok := d.byName[first+"/"+kindSlots[kind][0]]; ok {
 			cfg := nn.DefaultAdam()
 			if kind == nn.OptMomentum {
 				cfg = nn.DefaultMomentum()

@@ -210,7 +210,7 @@ func (c *Checkpoint) set(ps []*nn.Param) {
 type tensorShape struct {
 	name    string
 	shape   []int
-	trained bool // the optimizer keeps slots for it (nn.Trained); Fixed and Statistic have none
+	trained bool // the parameter is Trained: an optimizer keeps slots for it
 }
 
 // layouts caches each preset's parameter names and shapes (building a model to learn them

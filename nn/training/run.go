@@ -96,10 +96,13 @@ type Run struct {
 	images   []float32 // the whole batch, with WholeBatch
 	labels   []uint8
 	file     []byte // the buffer every Encode writes into
+	whiten   bool   // the whitening weights wait for the training images (WhiteningPending)
 }
 
 // New starts a run from scratch: the preset's model initialized from the seed, and its
-// optimizer with the learning rate of cfg when given.
+// optimizer with the learning rate of cfg when given. A preset whose first layer is a
+// whitening layer gets its weights from the training set (InitWhitening) as soon as the run
+// has its pixels.
 func New(cfg Config) (*Run, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -120,7 +123,8 @@ func New(cfg Config) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	return assemble(cfg, m, opt, 0)
+	_, whiten := whitenLayer(m)
+	return assemble(cfg, m, opt, 0, whiten)
 }
 
 // recipe is the recipe a new run of spec trains with: Config.Recipe, else the preset's.
@@ -132,11 +136,17 @@ func (c Config) recipe(spec nn.Spec) nn.Recipe {
 }
 
 // optimizer is the configuration of a new run's optimizer: Config.Optimizer, else the
-// preset's, with the run's length when a schedule or an average is defined by it.
+// preset's, with the run's length when a schedule or an average is defined by it. A preset's
+// learning rate and decoupled decay are for its recipe's batch (Recipe.Batch): a run with
+// another batch scales both by the ratio, the linear rule nn.Airbench's scale follows, so the
+// fast preset at batch 512 trains as -recipe airbench -batch 512 does.
 func (c Config) optimizer(spec nn.Spec) nn.OptimizerConfig {
 	o := spec.Optimizer
 	if c.Optimizer != nil {
 		o = *c.Optimizer
+	} else if b := spec.Recipe.Batch; b > 0 && c.Batch > 0 && c.Batch != b {
+		ratio := float64(c.Batch) / float64(b)
+		o.LR, o.WeightDecay = o.LR*ratio, o.WeightDecay*ratio
 	}
 	if o.Schedule != nil || o.Average != nil {
 		o.Steps = c.Steps
@@ -172,7 +182,7 @@ func FromCheckpoint(ck *checkpoint.Checkpoint, cfg Config) (*Run, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return assemble(cfg, m, opt, examples)
+	return assemble(cfg, m, opt, examples, false) // the checkpoint holds the whitening
 }
 
 // optimizerFor is the optimizer a run from ck continues with: the file's, in its saved
@@ -188,8 +198,9 @@ func optimizerFor(ck *checkpoint.Checkpoint, m *nn.Model, cfg Config) (nn.Optimi
 	return opt, nil
 }
 
-// assemble makes the run that trains m with opt from data position examples.
-func assemble(cfg Config, m *nn.Model, opt nn.Optimizer, examples int64) (*Run, error) {
+// assemble makes the run that trains m with opt from data position examples; whiten says its
+// whitening weights are still to be computed from the training set.
+func assemble(cfg Config, m *nn.Model, opt nn.Optimizer, examples int64, whiten bool) (*Run, error) {
 	spec := m.Spec()
 	if in := spec.Input; in[0] != in[1] || in[2] != 3 || in[0] > cifar.Side {
 		return nil, fmt.Errorf("training: preset %s takes %v inputs, not CIFAR-10 crops", spec.Name, in)
@@ -202,7 +213,8 @@ func assemble(cfg Config, m *nn.Model, opt nn.Optimizer, examples int64) (*Run, 
 	}
 	cfg.Preset, cfg.LR = spec.Name, opt.Config().LR
 	cfg.Threads = max(cfg.Threads, 1)
-	r := &Run{cfg: cfg, model: m, opt: opt, examples: examples}
+	r := &Run{cfg: cfg, model: m, opt: opt, examples: examples, whiten: whiten}
+	r.freeze()
 	var err error
 	if cfg.WholeBatch {
 		r.tr, err = nn.NewTrainer(m, opt, cfg.Batch, cfg.Threads)
@@ -219,18 +231,26 @@ func assemble(cfg Config, m *nn.Model, opt nn.Optimizer, examples int64) (*Run, 
 	}
 	r.fill = r.fillFromSampler
 	if cfg.Train != nil {
-		r.SetTrain(cfg.Train)
+		if err := r.SetTrain(cfg.Train); err != nil {
+			r.Close()
+			return nil, err
+		}
 	}
 	return r, nil
 }
 
 // SetTrain gives the run the training set its batches are drawn from, when Config.Train was
 // nil. The sampler is a pure function of the set, the seed and the example index, so the
-// data order is the same whenever it is given.
-func (r *Run) SetTrain(set *cifar.Set) {
+// data order is the same whenever it is given. A fresh run's whitening weights are computed
+// here when the set holds its pixels (InitWhitening).
+func (r *Run) SetTrain(set *cifar.Set) error {
 	r.cfg.Train = set
 	spec := r.model.Spec()
 	r.sampler = spec.Recipe.Input.NewSampler(set, r.cfg.Seed, spec.Input[0])
+	if r.whiten && hasPixels(set) {
+		return r.InitWhitening(set.Image)
+	}
+	return nil
 }
 
 // Close stops the engine's threads.

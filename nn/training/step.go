@@ -13,6 +13,7 @@ import (
 // set must have been given.
 func (r *Run) Step() float32 {
 	if r.rep == nil {
+		r.freeze()
 		r.sampler.Fill(r.examples, r.cfg.Batch, r.images, r.labels)
 		return r.advance(r.tr.Step(r.images, r.labels))
 	}
@@ -29,6 +30,7 @@ func (r *Run) Compute(fill replica.Fill) {
 	if fill == nil {
 		fill = r.fill
 	}
+	r.freeze()
 	r.rep.Compute(fill)
 }
 
