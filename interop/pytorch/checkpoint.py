@@ -12,7 +12,7 @@ A file written by `cifar10 train`, the page or `train.py` holds, under TensorFlo
     data/seed, data/batch, data/examples      I64 scalars: the data position
 
 and the metadata format ("cifar10-go/1"), preset, recipe (JSON of nn.Recipe: inputs, label
-smoothing, test-time augmentation; absent for the tutorial's), optimizer (JSON, with its
+smoothing, test-time augmentation, when the whitening bias freezes; absent for the tutorial's), optimizer (JSON, with its
 schedule, average and the run's length), step, seed, batch, examples, time, loss and precision
 (see nn/checkpoint/doc.go). A weights-only file (just the
 parameters) is valid too.
@@ -286,7 +286,7 @@ AVERAGE_SLOT = "ExponentialMovingAverage"
 DEFAULT_OPTIMIZERS = {"adam": {"kind": "adam", "lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
                       "momentum": {"kind": "momentum", "lr": 0.01, "momentum": 0.9}}
 # nn.Recipe's JSON fields, in its order (how Go writes them).
-RECIPE_FIELDS = ("batch", "epochs", "label_smoothing", "input", "tta")
+RECIPE_FIELDS = ("batch", "epochs", "label_smoothing", "input", "tta", "freeze_whiten")
 
 
 def slot_suffixes(cfg):

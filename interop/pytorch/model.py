@@ -107,9 +107,9 @@ class LRN(torch.nn.Module):
 
 
 class Dense(torch.nn.Module):
-    """A fully connected layer y = x W + b (+ ReLU), W [in, out] in the file and nn.Linear's
-    [out, in] here. Its input is flattened in TensorFlow's (h, w, c) order: the NCHW activation
-    is permuted to NHWC first."""
+    """A fully connected layer y = x W + b (+ ReLU) (times mul: the fast preset scales its
+    logits by 1/9), W [in, out] in the file and nn.Linear's [out, in] here. Its input is
+    flattened in TensorFlow's (h, w, c) order: the NCHW activation is permuted to NHWC first."""
 
     def __init__(self, l, shape):
         super().__init__()
@@ -117,6 +117,7 @@ class Dense(torch.nn.Module):
         torch.nn.init.zeros_(self.linear.weight)
         torch.nn.init.zeros_(self.linear.bias)
         self.relu, self.out_shape = l.get("relu", False), [1, 1, l["out"]]
+        self.mul = l.get("mul", 0.0) or 1.0
         self.name, self.decayed = l["name"], l.get("weight_decay", 0.0)
         self.weight = self.linear.weight
 
@@ -124,7 +125,8 @@ class Dense(torch.nn.Module):
         if x.dim() == 4:
             x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
         y = self.linear(x)
-        return F.relu(y) if self.relu else y
+        y = F.relu(y) if self.relu else y
+        return y * self.mul if self.mul != 1 else y
 
     def tf_params(self):
         return [(self.name + "/weights", self.linear.weight, "in_out"),
@@ -337,6 +339,16 @@ class Net(torch.nn.Module):
     def trained(self):
         """The entries of tf_params the optimizer updates (and keeps slots for), in order."""
         return [e for e in self.tf_params() if isinstance(e[1], torch.nn.Parameter) and e[1].requires_grad]
+
+    def norm_params(self):
+        """Batch normalization's offsets and scales, the group whose Nesterov learning rate
+        bias_lr multiplies (nn's Param.Norm)."""
+        return [p for layer in self.layers if isinstance(layer, BatchNorm)
+                for p in (layer.gamma, layer.beta) if p is not None]
+
+    def whitening_bias(self):
+        """The first layer's bias when it is a whitening layer (which a recipe freezes), else None."""
+        return self.layers[0].bias if isinstance(self.layers[0], Whiten) else None
 
     def set_groups(self, batch, lo, hi):
         """Makes batch normalization in training normalize examples lo..hi-1 of a batch of

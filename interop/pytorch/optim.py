@@ -18,7 +18,7 @@ momentum_buffer is our <name>/Momentum.
 
 Nesterov (nn/nesterov.go, airbench's torch.optim.SGD(nesterov=True) with decoupled decay) is
 written out, in float32, for a parameter of group learning rate lr (lr, times bias_lr for
-rank-1 parameters: biases, batch normalization's beta and gamma) and schedule factor f:
+batch normalization's beta and gamma) and schedule factor f:
 
     d     = g + (weight_decay / lr) * w
     accum = accum * momentum + d                       slot <name>/Momentum
@@ -29,6 +29,10 @@ optimizer driven by Scheduled: the update that follows t updates runs at lr time
 Schedule.factor(t, steps), then the lookahead average (slot <name>/ExponentialMovingAverage)
 starts, moves and sets the weights as nn's does. steps is the run's length in the file's
 configuration, which a continued run keeps (past it, the factor stays at "end").
+
+Every optimizer skips the parameters in its frozen set (ids; train.py puts the whitening bias
+there once the recipe freezes it): no update, no decay, no momentum, no average, as nn skips
+a parameter whose Use is no longer Trained; their slots stay as they are.
 """
 
 import math
@@ -54,7 +58,7 @@ class TF1Adam(torch.optim.Optimizer):
 
     def __init__(self, params, cfg, slots, step):
         super().__init__(params, dict(lr=cfg["lr"]))
-        self.cfg = dict(cfg)
+        self.cfg, self.frozen = dict(cfg), set()
         self.b1, self.b2, self.eps = np.float32(cfg["beta1"]), np.float32(cfg["beta2"]), np.float32(cfg["epsilon"])
         self.t = step
         self.pow1, self.pow2 = beta_powers(self.b1, self.b2, step)
@@ -72,6 +76,8 @@ class TF1Adam(torch.optim.Optimizer):
                                  / (np.float32(1) - self.pow1)))
         c1, c2, eps = float(1 - self.b1), float(1 - self.b2), float(self.eps)
         for p in self.param_groups[0]["params"]:
+            if id(p) in self.frozen:
+                continue
             g, s = p.grad, self.state[p]
             m, v = s["m"], s["v"]
             m.add_((g - m) * c1)
@@ -84,22 +90,28 @@ class TF1Adam(torch.optim.Optimizer):
         return [[self.state[p]["m"], self.state[p]["v"]] for p in self.param_groups[0]["params"]]
 
 
-class Momentum(torch.optim.SGD):
-    """tf.train.MomentumOptimizer as torch.optim.SGD, its accumulators given (torch layout)."""
+class Momentum(torch.optim.Optimizer):
+    """tf.train.MomentumOptimizer (torch.optim.SGD's momentum, written out so that frozen
+    parameters are skipped), its accumulators given (torch layout)."""
 
     def __init__(self, params, cfg, slots, step):
-        super().__init__(params, lr=cfg["lr"], momentum=cfg["momentum"])
-        self.cfg, self.t = dict(cfg), step
+        super().__init__(params, dict(lr=cfg["lr"]))
+        self.cfg, self.t, self.frozen = dict(cfg), step, set()
         for p, (acc,) in zip(self.param_groups[0]["params"], slots, strict=True):
             self.state[p]["momentum_buffer"] = acc.clone()
 
     def step(self, closure=None):
         self.update(1.0)
 
+    @torch.no_grad()
     def update(self, factor):
-        group = self.param_groups[0]
-        group["lr"] = float(np.float32(self.cfg["lr"] * factor))
-        super().step()
+        lr, mom = float(np.float32(self.cfg["lr"] * factor)), float(np.float32(self.cfg["momentum"]))
+        for p in self.param_groups[0]["params"]:
+            if id(p) in self.frozen:
+                continue
+            acc = self.state[p]["momentum_buffer"]
+            acc.copy_(acc * mom + p.grad)
+            p.sub_(acc * lr)
         self.t += 1
 
     def slots(self):
@@ -108,18 +120,19 @@ class Momentum(torch.optim.SGD):
 
 class Nesterov(torch.optim.Optimizer):
     """nn's Nesterov SGD with decoupled weight decay and bias_lr (see the module doc), its
-    accumulators given (torch layout)."""
+    accumulators given (torch layout); norm lists (ids) batch normalization's parameters."""
 
-    def __init__(self, params, cfg, slots, step):
+    def __init__(self, params, cfg, slots, step, norm=()):
         super().__init__(params, dict(lr=cfg["lr"]))
-        self.cfg, self.t = dict(cfg), step
+        self.cfg, self.t, self.frozen, self.norm = dict(cfg), step, set(), set(norm)
         for p, (acc,) in zip(self.param_groups[0]["params"], slots, strict=True):
             self.state[p]["momentum_buffer"] = acc.clone()
 
     def group_lr(self, p):
-        """The unscheduled learning rate of p's group: lr, times bias_lr for rank 1."""
+        """The unscheduled learning rate of p's group: lr, times bias_lr for batch
+        normalization's offsets and scales."""
         bias = self.cfg.get("bias_lr", 0)
-        return self.cfg["lr"] * bias if p.dim() == 1 and bias else self.cfg["lr"]
+        return self.cfg["lr"] * bias if id(p) in self.norm and bias else self.cfg["lr"]
 
     def step(self, closure=None):
         self.update(1.0)
@@ -128,6 +141,8 @@ class Nesterov(torch.optim.Optimizer):
     def update(self, factor):
         mom = float(np.float32(self.cfg["momentum"]))
         for p in self.param_groups[0]["params"]:
+            if id(p) in self.frozen:
+                continue
             lr = self.group_lr(p)
             step = float(np.float32(lr * factor))
             decay = float(np.float32(self.cfg.get("weight_decay", 0) / lr))
@@ -163,6 +178,14 @@ class Scheduled:
     def t(self):
         return self.base.t
 
+    @property
+    def frozen(self):
+        return self.base.frozen
+
+    @frozen.setter
+    def frozen(self, ids):
+        self.base.frozen = ids
+
     def zero_grad(self, set_to_none=False):
         self.base.zero_grad(set_to_none=set_to_none)
 
@@ -183,17 +206,21 @@ class Scheduled:
         if s < first:
             return
         if s == first:
-            for p, avg in zip(self.params, self.avg):
+            for p, avg in self.live():
                 avg.copy_(p)
         elif s % a["every"] == 0:
             rho = math.pow(a["decay"], a["every"]) * math.pow(s / steps, a["pow"])
             w = float(np.float32(1 - rho))
-            for p, avg in zip(self.params, self.avg):
+            for p, avg in self.live():
                 avg.add_((p - avg) * w)
                 p.copy_(avg)
         elif s == steps:
-            for p, avg in zip(self.params, self.avg):
+            for p, avg in self.live():
                 p.copy_(avg)
+
+    def live(self):
+        """(parameter, average) of the parameters not frozen."""
+        return [(p, a) for p, a in zip(self.params, self.avg) if id(p) not in self.frozen]
 
     def slots(self):
         base = self.base.slots()
@@ -203,11 +230,13 @@ class Scheduled:
 OPTIMIZERS = {"adam": TF1Adam, "momentum": Momentum, "nesterov": Nesterov}
 
 
-def new(cfg, params, slots, step):
+def new(cfg, params, slots, step, norm=()):
     """The optimizer cfg (a checkpoint's) describes over params (the trained ones), in the
-    saved state: slots[i] holds parameter i's slots as checkpoint.slot_suffixes lists them."""
+    saved state: slots[i] holds parameter i's slots as checkpoint.slot_suffixes lists them.
+    norm (Nesterov's bias_lr group) is batch normalization's parameters."""
+    extra = {"norm": [id(p) for p in norm]} if cfg["kind"] == "nesterov" else {}
     if not cfg.get("schedule") and not cfg.get("average"):
-        return OPTIMIZERS[cfg["kind"]](params, cfg, slots, step)
+        return OPTIMIZERS[cfg["kind"]](params, cfg, slots, step, **extra)
     n = 1 if cfg.get("average") else 0
-    base = OPTIMIZERS[cfg["kind"]](params, cfg, [s[:len(s) - n] for s in slots], step)
+    base = OPTIMIZERS[cfg["kind"]](params, cfg, [s[:len(s) - n] for s in slots], step, **extra)
     return Scheduled(base, cfg, params, [s[-1] for s in slots] if n else [])

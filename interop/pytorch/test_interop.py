@@ -185,7 +185,7 @@ class Recipe(unittest.TestCase):
         w, b = torch.randn(3, 4, generator=g), torch.randn(4, generator=g)
         params = [torch.nn.Parameter(w.clone()), torch.nn.Parameter(b.clone())]
         cfg = self.CFG
-        opt = optim.new(cfg, params, [[torch.zeros_like(p), torch.zeros_like(p)] for p in params], 0)
+        opt = optim.new(cfg, params, [[torch.zeros_like(p), torch.zeros_like(p)] for p in params], 0, norm=params[1:])
         ref = [w.double(), b.double()]
         acc = [torch.zeros_like(r) for r in ref]
         avg = [torch.zeros_like(r) for r in ref]
@@ -212,6 +212,25 @@ class Recipe(unittest.TestCase):
         for (m, a), ra, r in zip(opt.slots(), avg, acc):
             torch.testing.assert_close(a.double(), ra, rtol=1e-4, atol=1e-5)
             torch.testing.assert_close(m.double(), r, rtol=1e-4, atol=1e-4)
+
+    def test_frozen_parameters_stay(self):
+        """A parameter frozen (the whitening bias, by the recipe) keeps its value and its slots
+        under every optimizer and the average, while the others move."""
+        cfgs = [self.CFG, {"kind": "momentum", "lr": 0.1, "momentum": 0.9},
+                {"kind": "adam", "lr": 0.1, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "steps": 12,
+                 "average": {"start": 0.0, "every": 2, "decay": 0.9, "pow": 1}}]
+        for cfg in cfgs:
+            params = [torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))]
+            n = len(checkpoint.slot_suffixes(cfg))
+            opt = optim.new(cfg, params, [[torch.full_like(p, 0.5) for _ in range(n)] for p in params], 0)
+            opt.frozen = {id(params[1])}
+            for _ in range(12):
+                for p in params:
+                    p.grad = torch.ones_like(p)
+                opt.step()
+            self.assertTrue(torch.equal(params[1].detach(), torch.ones(2)), cfg["kind"])
+            self.assertTrue(all(torch.equal(s, torch.full((2,), 0.5)) for s in opt.slots()[1]), cfg["kind"])
+            self.assertFalse(torch.equal(params[0].detach(), torch.ones(3)), cfg["kind"])
 
     def test_tta_views_are_nn_shift_flip(self):
         x = torch.arange(2 * 4 * 5 * 1, dtype=torch.float32).reshape(2, 4, 5, 1)

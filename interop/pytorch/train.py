@@ -9,7 +9,8 @@ writes checkpoints in our format that `cifar10 eval`, `cifar10 train -resume` an
 Max steps (a file at step 1000 with --steps 1500 trains 500 steps). The recipe is the file's:
 its preset, its optimizer with the slots and step restored (TensorFlow 1's Adam, momentum, or
 Nesterov with its schedule and lookahead average), its batch size and seed, the same kind of
-augmentation and label smoothing, and the data position (examples consumed) carried on. Each
+augmentation and label smoothing, the whitening bias frozen from the recipe's step, and the
+data position (examples consumed) carried on. Each
 step's batch (the file's batch size) is split evenly over the processes,
 DistributedDataParallel averages their gradients (gloo on CPU, nccl on GPUs), and every
 process applies the same update. Rank 0 logs and saves.
@@ -89,7 +90,9 @@ def main(argv=None):
     net.to(device)
     net.set_groups(run.batch, rank * local, (rank + 1) * local)
     trained = net.trained()
-    opt = optim.new(run.optimizer, [p for _, p, _ in trained], [[s.to(device) for s in slots[k]] for k, _, _ in trained], run.step)
+    opt = optim.new(run.optimizer, [p for _, p, _ in trained], [[s.to(device) for s in slots[k]] for k, _, _ in trained],
+                    run.step, net.norm_params())
+    freeze = freeze_step(net, run.optimizer, a.steps)
     # Buffers (running statistics) are not broadcast: every process folds the same sums.
     model = torch.nn.parallel.DistributedDataParallel(net, broadcast_buffers=False) if world > 1 else net
     reduce = (lambda t: dist.all_reduce(t)) if world > 1 else None
@@ -106,6 +109,8 @@ def main(argv=None):
         t0 = time.time()
         x, y = stream.batch(run.examples + rank * local, local)
         x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+        if 0 <= freeze <= run.step:  # the whitening bias stops training (its gradient is unused)
+            opt.frozen = {id(net.whitening_bias())}
         xent = F.cross_entropy(model(x), y, label_smoothing=smoothing)
         loss = xent + net.decay()
         opt.zero_grad(set_to_none=False)
@@ -128,6 +133,15 @@ def main(argv=None):
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
+
+
+def freeze_step(net, cfg, steps):
+    """The update from which the recipe freezes the whitening bias (nn.Recipe.FreezeStep of the
+    run's length: the optimizer's steps, else the steps trained to), or -1 for never."""
+    f = net.recipe.get("freeze_whiten", 0)
+    if not f or net.whitening_bias() is None:
+        return -1
+    return int(f * (cfg.get("steps") or steps))
 
 
 if __name__ == "__main__":
