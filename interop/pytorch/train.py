@@ -46,7 +46,7 @@ def main(argv=None):
     ap.add_argument("--save-every", type=int, default=1000, help="also save every this many steps")
     ap.add_argument("--log-every", type=int, default=10, help="log every this many steps")
     ap.add_argument("--lr", type=float, default=0, help="replace the file's learning rate (0 keeps it)")
-    ap.add_argument("--batch", type=int, default=128, help="batch of a weights-only file (a run's file has its own)")
+    ap.add_argument("--batch", type=int, default=0, help="batch of a weights-only file (a run's file has its own; default the recipe's, else 128)")
     ap.add_argument("--seed", type=int, default=1, help="seed of a weights-only file (a run's file has its own)")
     a = ap.parse_args(argv)
 
@@ -67,13 +67,19 @@ def main(argv=None):
         labels, pixels = data.load(a.data, "train")
     except (ValueError, OSError) as e:
         fail(e)
-    if run.optimizer is None:  # weights only: a fresh optimizer of the preset's kind at step 0
+    fresh = run.optimizer is None
+    if not run.resumable():  # no data position (another tool's file): the stream from its start
+        run.seed, run.batch, run.examples = a.seed, a.batch or net.recipe.get("batch") or 128, 0
+    if fresh:  # weights only: a fresh optimizer of the preset's kind at step 0, as a new run's
         run.optimizer, run.step = dict(net.spec["optimizer"]), 0
         if run.optimizer.get("schedule") or run.optimizer.get("average"):
-            run.optimizer["steps"] = a.steps  # the run's length, as a new run's
+            run.optimizer["steps"] = a.steps  # the run's length
+        own = net.recipe.get("batch", 0)
+        if own and run.batch != own:  # the preset's rates are for its recipe's batch: scaled linearly
+            for k in ("lr", "weight_decay"):
+                if k in run.optimizer:
+                    run.optimizer[k] *= run.batch / own
         slots = {k: [torch.zeros_like(p) for _ in run.slot_suffixes()] for k, p, _ in net.trained()}
-    if not run.resumable():  # no data position (another tool's file): the stream from its start
-        run.seed, run.batch, run.examples = a.seed, a.batch, 0
     if a.lr > 0:
         run.optimizer["lr"] = a.lr
     if a.steps <= run.step:
