@@ -3,12 +3,18 @@
 A file written by `cifar10 train`, the page or `train.py` holds, under TensorFlow 1's names:
 
     conv1/weights ... softmax_linear/biases   F32, conv weights HWIO, dense weights [in, out]
-    <param>/Adam, <param>/Adam_1              Adam's m and v (or <param>/Momentum)
+                                              (and the whitening weights, batch normalization's
+                                              beta, gamma, moving_mean, moving_variance)
+    <param>/Adam, <param>/Adam_1              Adam's m and v (or <param>/Momentum: momentum,
+                                              Nesterov), for the trained parameters only
+    <param>/ExponentialMovingAverage          the weights' lookahead average, if the optimizer has one
     global_step                               I64 scalar: updates applied
     data/seed, data/batch, data/examples      I64 scalars: the data position
 
-and the metadata format ("cifar10-go/1"), preset, optimizer (JSON), step, seed, batch,
-examples, time, loss and precision (see nn/checkpoint/doc.go). A weights-only file (just the
+and the metadata format ("cifar10-go/1"), preset, recipe (JSON of nn.Recipe: inputs, label
+smoothing, test-time augmentation, when the whitening bias freezes; absent for the tutorial's), optimizer (JSON, with its
+schedule, average and the run's length), step, seed, batch, examples, time, loss and precision
+(see nn/checkpoint/doc.go). A weights-only file (just the
 parameters) is valid too.
 
 PyTorch keeps the same numbers in other layouts. Every conversion is one entry of LAYOUTS,
@@ -199,6 +205,9 @@ class Run:
         self.optimizer, self.step, self.seed = optimizer, step, seed
         self.batch, self.examples, self.loss = batch, examples, loss
 
+    def slot_suffixes(self):
+        return slot_suffixes(self.optimizer)
+
     def resumable(self):
         return self.optimizer is not None and self.batch > 0
 
@@ -218,6 +227,14 @@ def load(path, preset=None):
         raise CheckpointError(f"{path}: the file is a checkpoint of preset {name}, not {preset}")
     name = name or preset or models.detect_preset(tensors)
     net = models.Net(name)
+    if ours and "recipe" in meta:
+        try:
+            net.recipe = json.loads(meta["recipe"])
+        except ValueError as e:
+            raise CheckpointError(f"{path}: metadata recipe {meta['recipe']!r} is not JSON: {e}") from None
+        unknown = set(net.recipe) - set(RECIPE_FIELDS) if isinstance(net.recipe, dict) else {"(not an object)"}
+        if unknown:
+            raise CheckpointError(f"{path}: metadata recipe has {sorted(unknown)[0]!r}, which is not a recipe field")
     used = set()
 
     def take(key, shape):
@@ -244,10 +261,10 @@ def load(path, preset=None):
         raise CheckpointError(f"{path}: optimizer kind {cfg.get('kind')!r}, which interop/pytorch/optim.py has no class for yet")
     if cfg is not None:
         run.optimizer = cfg
-        for key, param, layout in net.tf_params():
+        for key, param, layout in net.trained():
             to_torch = LAYOUTS[layout][0]
             slots[key] = [torch.from_numpy(np.array(to_torch(take(f"{key}/{s}", tf_shape(param, layout)))))
-                          for s in SLOT_SUFFIXES[cfg["kind"]]]
+                          for s in slot_suffixes(cfg)]
     for field, key in (("step", STEP), ("seed", SEED), ("batch", BATCH), ("examples", EXAMPLES)):
         if key in tensors:
             a = tensors[key]
@@ -264,20 +281,35 @@ def load(path, preset=None):
     return net, slots, run
 
 
-SLOT_SUFFIXES = {"adam": ("Adam", "Adam_1"), "momentum": ("Momentum",)}
+SLOT_SUFFIXES = {"adam": ("Adam", "Adam_1"), "momentum": ("Momentum",), "nesterov": ("Momentum",)}
+AVERAGE_SLOT = "ExponentialMovingAverage"
 DEFAULT_OPTIMIZERS = {"adam": {"kind": "adam", "lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
                       "momentum": {"kind": "momentum", "lr": 0.01, "momentum": 0.9}}
+# nn.Recipe's JSON fields, in its order (how Go writes them).
+RECIPE_FIELDS = ("batch", "epochs", "label_smoothing", "input", "tta", "freeze_whiten")
+
+
+def slot_suffixes(cfg):
+    """The slots an optimizer configuration keeps per trained parameter: its kind's, then the
+    weights' average when it has one."""
+    return SLOT_SUFFIXES[cfg["kind"]] + ((AVERAGE_SLOT,) if cfg.get("average") else ())
 
 
 def _foreign_optimizer(net, tensors):
     """The optimizer whose slots a file without our metadata holds: its preset's configuration
-    if it is of that kind, else that kind's defaults; None for weights only."""
-    first = net.tf_params()[0][0]
+    if its slots are those (Nesterov and momentum share TensorFlow's), else that kind's
+    defaults; None for weights only."""
+    first = net.trained()[0][0]
+    own = net.spec["optimizer"]
     for kind, suffixes in SLOT_SUFFIXES.items():
         if f"{first}/{suffixes[0]}" in tensors:
-            own = net.spec["optimizer"]
-            return dict(own) if own["kind"] == kind else dict(DEFAULT_OPTIMIZERS[kind])
+            return dict(own) if SLOT_SUFFIXES[own["kind"]] == suffixes else dict(DEFAULT_OPTIMIZERS[kind])
     return None
+
+
+def recipe_json(recipe):
+    """nn.Recipe's JSON as Go writes it: its fields in order, zero values left out."""
+    return json.dumps({k: recipe[k] for k in RECIPE_FIELDS if recipe.get(k)}, separators=(",", ":"))
 
 
 def tf_shape(param, layout):
@@ -291,12 +323,15 @@ def save(path, net, slots=None, run=None):
     tensors]} as load returns them; run a Run. Non-finite values are refused, so a diverged run
     never overwrites a good checkpoint."""
     meta = {"format": FORMAT, "preset": net.spec["name"]}
+    if net.recipe or net.spec.get("recipe"):  # as Go: the tutorial's zero recipe is left out
+        meta["recipe"] = recipe_json(net.recipe)
     tensors = {}
+    trained = {key for key, _, _ in net.trained()}
     for key, param, layout in net.tf_params():
         to_tf = LAYOUTS[layout][1]
         tensors[key] = to_tf(param.detach().cpu()).contiguous().numpy().astype("<f4")
-        if run is not None and run.optimizer is not None:
-            for suffix, slot in zip(SLOT_SUFFIXES[run.optimizer["kind"]], slots[key]):
+        if run is not None and run.optimizer is not None and key in trained:
+            for suffix, slot in zip(slot_suffixes(run.optimizer), slots[key], strict=True):
                 tensors[f"{key}/{suffix}"] = to_tf(slot.detach().cpu()).contiguous().numpy().astype("<f4")
     for key, a in tensors.items():
         if not np.isfinite(a).all():

@@ -12,6 +12,12 @@ standardization; it is stateless like ours: example k of the stream is image per
 of epoch e = k // N, distorted by a generator seeded with (seed, k) only, so a run resumes at a
 position (examples consumed) and any number of processes see the same batches. The random
 numbers are numpy's, not our Go generator's: the order and the draws are not the native ones.
+
+A preset or checkpoint whose recipe names the input "flip-translate" (nn/cifar.FlipTranslate,
+airbench's) uses the whole 32x32 image normalized per channel with CIFAR-10's constant means
+and deviations, for evaluation and training alike; training translates each example by -2..2
+pixels on each axis (reflect padding) and mirrors image i on alternate epochs, starting from
+a coin of (seed, i), so every image is seen both ways every two epochs.
 """
 
 import os
@@ -23,7 +29,24 @@ TRAIN_FILES = [f"data_batch_{i}.bin" for i in range(1, 6)]
 TEST_FILE = "test_batch.bin"
 DIR_NAME = "cifar-10-batches-bin"
 MAX_BRIGHTNESS, MIN_CONTRAST, MAX_CONTRAST = 63.0, 0.2, 1.8
-TAG_PERMUTATION, TAG_AUGMENT = 1, 2
+TAG_PERMUTATION, TAG_AUGMENT, TAG_FLIP = 1, 2, 3
+TUTORIAL, FLIP_TRANSLATE = "", "flip-translate"  # nn/cifar.Prep
+CHANNEL_MEAN = (0.4914, 0.4822, 0.4465)  # cifar.ChannelMean, R, G, B on the 0..1 scale
+CHANNEL_STD = (0.2470, 0.2435, 0.2616)   # cifar.ChannelStd
+MAX_SHIFT = 2
+# FlipTranslate's value of each byte of each channel, computed in float64 and rounded once.
+NORMALIZED = np.array([[(v / 255 - m) / d for v in range(256)] for m, d in zip(CHANNEL_MEAN, CHANNEL_STD)],
+                      dtype=np.float64).astype(np.float32)
+
+
+def check_prep(prep, side):
+    """Refuses an input preparation this code does not know, or one that cannot make side x side."""
+    if prep == TUTORIAL:
+        return
+    if prep != FLIP_TRANSLATE:
+        raise ValueError(f"unknown input preparation {prep!r} (want {TUTORIAL!r} or {FLIP_TRANSLATE!r})")
+    if side != SIDE:
+        raise ValueError(f"{prep} makes {SIDE}x{SIDE} inputs, not {side}x{side}")
 
 
 def find_dir(src):
@@ -69,18 +92,41 @@ def standardize(x):
     return ((x - mean) * (1 / adjusted)).astype(np.float32)
 
 
-def eval_images(pixels, crop):
-    """Evaluation inputs of uint8 images [N, 3, 32, 32]: central crop, NHWC, standardized."""
+def eval_images(pixels, crop, prep=TUTORIAL):
+    """Evaluation inputs of uint8 images [N, 3, 32, 32] as NHWC float32: the tutorial's central
+    crop, standardized, or FlipTranslate's normalized image."""
+    check_prep(prep, crop)
+    if prep == FLIP_TRANSLATE:
+        return normalize(pixels)
     o = (SIDE - crop) // 2
     x = pixels[:, :, o:o + crop, o:o + crop].transpose(0, 2, 3, 1)
     return standardize(x)
 
 
-class Stream:
-    """The training stream over (labels, pixels) for a seed and crop; see the module doc."""
+def normalize(pixels, dy=0, dx=0, flip=False):
+    """FlipTranslate's input of uint8 images [N, 3, 32, 32] (or one [3, 32, 32]), NHWC: output
+    pixel (y, x) shows pixel (y+dy, x+dx), reflected at the borders without repeating the edge,
+    mirrored left-right after the shift when flip, normalized per channel."""
+    rows = reflect(np.arange(SIDE) + dy)
+    cols = np.arange(SIDE)[::-1] if flip else np.arange(SIDE)
+    cols = reflect(cols + dx)
+    x = pixels[..., rows, :][..., cols]
+    x = np.moveaxis(x, -3, -1)  # CHW -> HWC
+    return NORMALIZED[np.arange(3), x]
 
-    def __init__(self, labels, pixels, seed, crop):
-        self.labels, self.pixels, self.seed, self.crop = labels, pixels, seed, crop
+
+def reflect(v):
+    """Coordinates up to 31 beyond either border, mirrored back inside: -1 -> 1, 32 -> 30."""
+    return np.where(v < 0, -v, np.where(v >= SIDE, 2 * (SIDE - 1) - v, v))
+
+
+class Stream:
+    """The training stream over (labels, pixels) for a seed, crop and input preparation; see
+    the module doc."""
+
+    def __init__(self, labels, pixels, seed, crop, prep=TUTORIAL):
+        check_prep(prep, crop)
+        self.labels, self.pixels, self.seed, self.crop, self.prep = labels, pixels, seed, crop, prep
         self.epoch, self.perm = -1, None
 
     def index(self, k):
@@ -98,9 +144,19 @@ class Stream:
         labels = np.empty(count, dtype=np.int64)
         for j in range(count):
             i = self.index(k0 + j)
-            out[j] = self.distort(self.pixels[i], k0 + j)
+            if self.prep == FLIP_TRANSLATE:
+                out[j] = self.translate(self.pixels[i], k0 + j, i)
+            else:
+                out[j] = self.distort(self.pixels[i], k0 + j)
             labels[j] = self.labels[i]
-        return standardize(out), labels
+        return (out if self.prep == FLIP_TRANSLATE else standardize(out)), labels
+
+    def translate(self, img, k, i):
+        """FlipTranslate's example k, of image i: shifted, mirrored on alternate epochs."""
+        coin = np.random.Generator(np.random.PCG64([self.seed, TAG_FLIP, i])).random() < 0.5
+        dy, dx = np.random.Generator(np.random.PCG64([self.seed, TAG_AUGMENT, k])).integers(-MAX_SHIFT, MAX_SHIFT + 1, size=2)
+        flip = coin != ((k // len(self.labels)) % 2 == 1)
+        return normalize(img, int(dy), int(dx), flip)
 
     def distort(self, img, k):
         """Crop, flip, brightness and contrast of one image (CHW uint8) for example k."""

@@ -5,9 +5,13 @@
 //	checkpoint.py   load(path) and save(path): our safetensors files <-> torch tensors; every
 //	                layout conversion (HWIO <-> OIHW, [in,out] <-> [out,in]) written once
 //	model.py        each preset (presets.json) as a torch.nn.Module, one class per layer kind
-//	optim.py        TensorFlow 1's Adam (slots <name>/Adam, <name>/Adam_1) and momentum
-//	data.py         the CIFAR-10 binary files, evaluation preprocessing and augmentation
-//	evaluate.py     precision@1 on the test set, counted as `cifar10 eval` counts it
+//	                (batch normalization over nn/shard's groups, as the engine)
+//	optim.py        TensorFlow 1's Adam (slots <name>/Adam, <name>/Adam_1), momentum, Nesterov
+//	                with decoupled decay, the schedule and the lookahead average
+//	data.py         the CIFAR-10 binary files, evaluation preprocessing and augmentation (the
+//	                tutorial's, or FlipTranslate's)
+//	evaluate.py     precision@1 on the test set, counted as `cifar10 eval` counts it, with the
+//	                recipe's test-time augmentation
 //	train.py        continues a run under torchrun and writes checkpoints in our format
 //	test_interop.py unit tests against the TensorFlow reference numbers (python3 -m unittest)
 //

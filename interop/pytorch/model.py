@@ -6,6 +6,11 @@ LayerSpec (a dict of presets.json) and input shape [h, w, c], gives its output s
 its parameters as (TensorFlow name, torch parameter, layout of checkpoint.LAYOUTS). A new kind
 is one class here plus its line in KINDS: checkpoint.py, optim.py and the scripts need nothing.
 
+A tensor the optimizer trains is a torch Parameter; one set once from data (the whitening
+weights, nn's Fixed) or kept as running statistics (batch normalization's moving mean and
+variance, nn's Statistic) is a buffer: it is saved and loaded like a parameter, has no
+optimizer slots and no gradient.
+
 The network takes images as our preprocessing makes them, float32 NHWC, and works in NCHW
 (PyTorch's layout) inside; it returns the logits.
 """
@@ -102,9 +107,9 @@ class LRN(torch.nn.Module):
 
 
 class Dense(torch.nn.Module):
-    """A fully connected layer y = x W + b (+ ReLU), W [in, out] in the file and nn.Linear's
-    [out, in] here. Its input is flattened in TensorFlow's (h, w, c) order: the NCHW activation
-    is permuted to NHWC first."""
+    """A fully connected layer y = x W + b (+ ReLU) (times mul: the fast preset scales its
+    logits by 1/9), W [in, out] in the file and nn.Linear's [out, in] here. Its input is
+    flattened in TensorFlow's (h, w, c) order: the NCHW activation is permuted to NHWC first."""
 
     def __init__(self, l, shape):
         super().__init__()
@@ -112,6 +117,7 @@ class Dense(torch.nn.Module):
         torch.nn.init.zeros_(self.linear.weight)
         torch.nn.init.zeros_(self.linear.bias)
         self.relu, self.out_shape = l.get("relu", False), [1, 1, l["out"]]
+        self.mul = l.get("mul", 0.0) or 1.0
         self.name, self.decayed = l["name"], l.get("weight_decay", 0.0)
         self.weight = self.linear.weight
 
@@ -119,15 +125,182 @@ class Dense(torch.nn.Module):
         if x.dim() == 4:
             x = x.permute(0, 2, 3, 1).reshape(x.shape[0], -1)
         y = self.linear(x)
-        return F.relu(y) if self.relu else y
+        y = F.relu(y) if self.relu else y
+        return y * self.mul if self.mul != 1 else y
 
     def tf_params(self):
         return [(self.name + "/weights", self.linear.weight, "in_out"),
                 (self.name + "/biases", self.linear.bias, "same")]
 
 
+class Whiten(torch.nn.Module):
+    """The whitening layer (airbench's first): a k x k convolution, stride 1, no padding, whose
+    weights (HWIO in the file, OIHW here) were set from the training images' patches and are
+    never trained (a buffer), and a trained bias."""
+
+    def __init__(self, l, shape):
+        super().__init__()
+        h, w, c = shape
+        k, out = l["size"], 2 * l["size"] * l["size"] * c
+        self.register_buffer("weight", torch.zeros(out, c, k, k))
+        self.bias = torch.nn.Parameter(torch.zeros(out))
+        self.name, self.out_shape = l["name"], [h - k + 1, w - k + 1, out]
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias)
+
+    def tf_params(self):
+        return [(self.name + "/weights", self.weight, "hwio"), (self.name + "/biases", self.bias, "same")]
+
+
+class GELU(torch.nn.Module):
+    """x * Phi(x) in its exact (erf) form, torch's default; nn computes erf by a float32
+    rational approximation within 5e-7 of it."""
+
+    def __init__(self, l, shape):
+        super().__init__()
+        self.out_shape = list(shape)
+
+    def forward(self, x):
+        return F.gelu(x)
+
+    def tf_params(self):
+        return []
+
+
+class GlobalMaxPool(torch.nn.Module):
+    """Each channel's largest value over the image: [N, C, H, W] -> [N, C, 1, 1]."""
+
+    def __init__(self, l, shape):
+        super().__init__()
+        self.out_shape = [1, 1, shape[2]]
+
+    def forward(self, x):
+        return x.amax(dim=(2, 3), keepdim=True)
+
+    def tf_params(self):
+        return []
+
+
+# nn/shard: how a batch is cut into shards, which are also batch normalization's groups.
+MAX_SHARDS, MIN_EXAMPLES = 16, 16
+
+
+def shard_count(batch):
+    """shard.Count: one shard per 16 examples, at least 1 and at most 16."""
+    return min(MAX_SHARDS, max(1, batch // MIN_EXAMPLES))
+
+
+def shard_bounds(batch, shards, j):
+    """shard.Bounds: examples [lo, hi) of shard j."""
+    return j * batch // shards, (j + 1) * batch // shards
+
+
+def local_groups(batch, lo, hi):
+    """The normalization groups of examples lo..hi-1 of a batch, as (begin, end) within them:
+    the batch's shards, clipped to [lo, hi). A process given whole shards normalizes over
+    exactly nn's groups; a shard cut between processes is normalized in parts."""
+    out = []
+    for j in range(shard_count(batch)):
+        a, b = shard_bounds(batch, shard_count(batch), j)
+        a, b = max(a, lo), min(b, hi)
+        if a < b:
+            out.append((a - lo, b - lo))
+    return out
+
+
+def cut_groups(batch, processes):
+    """How many of a batch's normalization groups are cut between processes sharing it evenly."""
+    share = batch // processes
+    edges = {r * share for r in range(1, processes)}
+    return sum(1 for j in range(shard_count(batch))
+               if any(shard_bounds(batch, shard_count(batch), j)[0] < e < shard_bounds(batch, shard_count(batch), j)[1] for e in edges))
+
+
+class BatchNorm(torch.nn.Module):
+    """nn's batch normalization per channel: y = (x - mean) / sqrt(var + eps) * gamma + beta,
+    gamma only with "scale" (airbench learns only beta), running statistics as buffers.
+
+    Training normalizes over groups of examples, the shards of nn/shard (ghost batch
+    normalization): by default the call's examples are cut as nn cuts a batch of that size;
+    set_groups gives a process of train.py its part of the whole batch's groups. Each group's
+    mean and unbiased variance, weighted by its share of the batch, are added up in pending;
+    fold (after the optimizer step, as nn's Trainer.Apply) merges the sum, all-reduced over the
+    processes first, into the running statistics with weight momentum (PyTorch's convention).
+
+    Evaluation uses the running statistics: y = a*x + b with a = gamma/sqrt(var + eps) and
+    b = beta - mean*a computed in float64 and rounded once, as nn does."""
+
+    def __init__(self, l, shape):
+        super().__init__()
+        c = shape[2]
+        self.name, self.out_shape = l["name"], list(shape)
+        self.momentum, self.eps = l["momentum"], l["epsilon"]
+        self.gamma = torch.nn.Parameter(torch.ones(c)) if l.get("scale") else None
+        self.beta = torch.nn.Parameter(torch.zeros(c))
+        self.register_buffer("moving_mean", torch.zeros(c))
+        self.register_buffer("moving_variance", torch.ones(c))
+        self.groups, self.batch = None, None  # None: the call's own shards
+        self.pending = None  # [2, C] float64: the batch statistics not yet folded
+
+    def set_groups(self, batch, lo, hi):
+        self.groups, self.batch = local_groups(batch, lo, hi), batch
+
+    def forward(self, x):
+        if not self.training:
+            return self._evaluate(x)
+        n = x.shape[0]
+        groups = self.groups if self.groups is not None else local_groups(n, 0, n)
+        batch = self.batch or n
+        if groups[-1][1] != n:
+            raise ValueError(f"layer {self.name}: groups {groups} do not cover the {n} examples")
+        outs, stats = [], torch.zeros(2, x.shape[1], dtype=torch.float64)
+        for a, b in groups:
+            xg = x[a:b]
+            outs.append(F.batch_norm(xg, None, None, self.gamma, self.beta, True, 0.0, self.eps))
+            with torch.no_grad():
+                d = xg.detach().double()
+                p = d.shape[0] * d.shape[2] * d.shape[3]
+                mean = d.mean(dim=(0, 2, 3))
+                var = ((d - mean[None, :, None, None]) ** 2).sum(dim=(0, 2, 3)) / max(p - 1, 1)
+                w = (b - a) / batch
+                stats[0] += mean * w
+                stats[1] += var * w
+        self.pending = stats if self.pending is None else self.pending + stats
+        return torch.cat(outs) if len(outs) > 1 else outs[0]
+
+    def _evaluate(self, x):
+        rm, rv = self.moving_mean.double(), self.moving_variance.double()
+        g = self.gamma.detach().double() if self.gamma is not None else torch.ones_like(rm)
+        a = g / torch.sqrt(rv + self.eps)
+        b = (self.beta.detach().double() - rm * a).float()
+        a = a.float()
+        return x * a[None, :, None, None] + b[None, :, None, None]
+
+    @torch.no_grad()
+    def fold(self, reduce=None):
+        """running = (1 - momentum) * running + momentum * pending, in float32; reduce (an
+        in-place sum over the processes) is applied to the float32 statistics first."""
+        if self.pending is None:
+            return
+        s = self.pending.float()
+        if reduce is not None:
+            reduce(s)
+        m = torch.tensor(self.momentum, dtype=torch.float32)
+        for buf, v in ((self.moving_mean, s[0]), (self.moving_variance, s[1])):
+            buf.copy_((1 - m) * buf + m * v.to(buf.device))
+        self.pending = None
+
+    def tf_params(self):
+        ps = [(self.name + "/gamma", self.gamma, "same")] if self.gamma is not None else []
+        return ps + [(self.name + "/beta", self.beta, "same"),
+                     (self.name + "/moving_mean", self.moving_mean, "same"),
+                     (self.name + "/moving_variance", self.moving_variance, "same")]
+
+
 # Layer kinds by nn's name (nn.LayerKind). Add a kind here when nn gets one.
-KINDS = {"conv": Conv, "maxpool": MaxPool, "lrn": LRN, "dense": Dense}
+KINDS = {"conv": Conv, "maxpool": MaxPool, "lrn": LRN, "dense": Dense, "whiten": Whiten, "gelu": GELU,
+         "globalmaxpool": GlobalMaxPool, "batchnorm": BatchNorm}
 
 
 class Net(torch.nn.Module):
@@ -139,6 +312,9 @@ class Net(torch.nn.Module):
         if preset not in specs:
             raise ValueError(f"unknown preset {preset!r} (known: {', '.join(sorted(specs))})")
         self.spec = specs[preset]
+        # The recipe (nn.Recipe as a dict): how inputs are made, label smoothing, test-time
+        # augmentation; the preset's, replaced by a checkpoint's own when it carries one.
+        self.recipe = dict(self.spec.get("recipe", {}))
         shape, layers = list(self.spec["input"]), []
         for l in self.spec["layers"]:
             if l["kind"] not in KINDS:
@@ -156,8 +332,36 @@ class Net(torch.nn.Module):
         return x
 
     def tf_params(self):
-        """Every parameter as (TensorFlow name, torch parameter, layout), in nn's order."""
+        """Every tensor of the checkpoint as (TensorFlow name, torch tensor, layout), in nn's
+        order: the trained parameters and the buffers (Fixed weights, running statistics)."""
         return [p for layer in self.layers for p in layer.tf_params()]
+
+    def trained(self):
+        """The entries of tf_params the optimizer updates (and keeps slots for), in order."""
+        return [e for e in self.tf_params() if isinstance(e[1], torch.nn.Parameter) and e[1].requires_grad]
+
+    def norm_params(self):
+        """Batch normalization's offsets and scales, the group whose Nesterov learning rate
+        bias_lr multiplies (nn's Param.Norm)."""
+        return [p for layer in self.layers if isinstance(layer, BatchNorm)
+                for p in (layer.gamma, layer.beta) if p is not None]
+
+    def whitening_bias(self):
+        """The first layer's bias when it is a whitening layer (which a recipe freezes), else None."""
+        return self.layers[0].bias if isinstance(self.layers[0], Whiten) else None
+
+    def set_groups(self, batch, lo, hi):
+        """Makes batch normalization in training normalize examples lo..hi-1 of a batch of
+        batch in nn's groups (see BatchNorm); a process of train.py gets its slice."""
+        for layer in self.layers:
+            if isinstance(layer, BatchNorm):
+                layer.set_groups(batch, lo, hi)
+
+    def fold(self, reduce=None):
+        """Merges the batch statistics of the last training step into the running ones."""
+        for layer in self.layers:
+            if isinstance(layer, BatchNorm):
+                layer.fold(reduce)
 
     def decay(self):
         """The weight-decay term of the loss: sum over decayed weights of wd * sum(w^2) / 2

@@ -8,6 +8,7 @@ model; without it those tests say SKIP and why. The Go tests (interop_test.go) r
 """
 
 import json
+import math
 import os
 import struct
 import tempfile
@@ -18,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 import checkpoint
+import evaluate
 import model
 import optim
 
@@ -106,17 +108,160 @@ class Layers(unittest.TestCase):
                 self.assertIn(name, str(e))
                 continue
             n = sum(p.numel() for _, p, _ in net.tf_params())
-            self.assertEqual(n, sum(p.numel() for p in net.parameters()), name)
+            self.assertEqual(n, sum(p.numel() for p in net.parameters()) + sum(b.numel() for b in net.buffers()), name)
+            trained = sum(p.numel() for _, p, _ in net.trained())
+            self.assertEqual(trained, sum(p.numel() for p in net.parameters()), name)
 
     def test_a_kind_without_a_class_is_named(self):
         fake = {"x": {"name": "x", "input": [24, 24, 3], "classes": 10, "optimizer": {},
-                      "layers": [{"kind": "gelu", "name": "act1"}]}}
+                      "layers": [{"kind": "dropout", "name": "drop1"}]}}
         orig, model.presets = model.presets, lambda: fake
         try:
-            with self.assertRaisesRegex(model.UnsupportedKind, "preset x: layer act1 is of kind 'gelu', .*no class for yet"):
+            with self.assertRaisesRegex(model.UnsupportedKind, "preset x: layer drop1 is of kind 'dropout', .*no class for yet"):
                 model.Net("x")
         finally:
             model.presets = orig
+
+    def test_batchnorm_evaluation_is_torch_batch_norm(self):
+        g = torch.Generator().manual_seed(2)
+        bn = model.BatchNorm({"name": "bn", "momentum": 0.4, "epsilon": 1e-5, "scale": True}, [4, 4, 6])
+        with torch.no_grad():
+            for t in (bn.gamma, bn.beta, bn.moving_mean):
+                t.copy_(torch.randn(6, generator=g))
+            bn.moving_variance.copy_(torch.rand(6, generator=g) + 0.1)
+        bn.eval()
+        x = torch.randn(3, 6, 4, 4, generator=g)
+        want = F.batch_norm(x, bn.moving_mean, bn.moving_variance, bn.gamma, bn.beta, False, 0.0, 1e-5)
+        torch.testing.assert_close(bn(x), want, rtol=1e-5, atol=1e-6)
+
+    def test_batchnorm_training_groups_and_fold(self):
+        # 48 examples: nn cuts them into 3 groups of 16, each normalized on its own, and the
+        # running statistics move by 0.4 towards the groups' mean of mean and unbiased variance.
+        g = torch.Generator().manual_seed(3)
+        bn = model.BatchNorm({"name": "bn", "momentum": 0.4, "epsilon": 1e-5}, [2, 2, 5])
+        x = torch.randn(48, 5, 2, 2, generator=g) * 3 + 1
+        y = bn(x)
+        for a in range(0, 48, 16):
+            torch.testing.assert_close(y[a:a + 16], F.batch_norm(x[a:a + 16], None, None, None, bn.beta, True, 0.0, 1e-5))
+        bn.fold()
+        xs = x.double().reshape(3, 16, 5, 4)
+        mean = xs.mean(dim=(1, 3)).mean(dim=0)
+        var = xs.permute(0, 2, 1, 3).reshape(3, 5, 64).var(dim=2, unbiased=True).mean(dim=0)
+        torch.testing.assert_close(bn.moving_mean, (0.4 * mean).float())
+        torch.testing.assert_close(bn.moving_variance, (0.6 + 0.4 * var).float())
+        # The second process of two sharing the batch of 48 has examples 24..47: half of
+        # group 1 and group 2.
+        self.assertEqual(model.local_groups(48, 24, 48), [(0, 8), (8, 24)])
+        self.assertEqual(model.cut_groups(48, 2), 1)
+        self.assertEqual(model.cut_groups(64, 2), 0)
+
+    def test_whiten_gelu_and_global_max_pool(self):
+        g = torch.Generator().manual_seed(4)
+        w = model.Whiten({"name": "whiten", "size": 2}, [5, 5, 3])
+        self.assertEqual(w.out_shape, [4, 4, 24])
+        self.assertEqual([type(t) for _, t, _ in w.tf_params()], [torch.Tensor, torch.nn.Parameter])
+        x = torch.randn(2, 3, 5, 5, generator=g)
+        self.assertEqual(model.GlobalMaxPool({}, [5, 5, 3])(x).flatten().tolist(), x.amax(dim=(2, 3)).flatten().tolist())
+        z = torch.tensor([-3.0, -0.5, 0.0, 0.7, 2.0], dtype=torch.float64)
+        want = z * 0.5 * (1 + torch.erf(z / math.sqrt(2)))
+        torch.testing.assert_close(model.GELU({}, [1, 1, 5])(z.float()).double(), want, rtol=1e-6, atol=1e-6)
+
+
+class Recipe(unittest.TestCase):
+    CFG = {"kind": "nesterov", "lr": 0.1, "momentum": 0.85, "weight_decay": 0.002, "bias_lr": 64, "steps": 20,
+           "schedule": {"start": 0.2, "peak": 0.23, "end": 0.07},
+           "average": {"start": 0.3, "every": 5, "decay": 0.95, "pow": 3}}
+
+    def test_schedule_is_nn_triangle(self):
+        s, steps = self.CFG["schedule"], 100
+        got = [optim.schedule_factor(s, t, steps) for t in (0, 10, 23, 50, 99, 100, 150)]
+        want = [0.2, 0.2 + 0.8 * 10 / 23, 1.0, 1 - 0.93 * 27 / 77, 1 - 0.93 * 76 / 77, 0.07, 0.07]
+        for a, b in zip(got, want):
+            self.assertAlmostEqual(a, b, places=12)
+
+    def test_nesterov_decoupled_decay_bias_lr_and_average(self):
+        """Twenty updates against the formulas of nn/nesterov.go and nn/average.go in float64."""
+        g = torch.Generator().manual_seed(5)
+        w, b = torch.randn(3, 4, generator=g), torch.randn(4, generator=g)
+        params = [torch.nn.Parameter(w.clone()), torch.nn.Parameter(b.clone())]
+        cfg = self.CFG
+        opt = optim.new(cfg, params, [[torch.zeros_like(p), torch.zeros_like(p)] for p in params], 0, norm=params[1:])
+        ref = [w.double(), b.double()]
+        acc = [torch.zeros_like(r) for r in ref]
+        avg = [torch.zeros_like(r) for r in ref]
+        for t in range(cfg["steps"]):
+            grads = [torch.randn(p.shape, generator=g) for p in params]
+            for p, gr in zip(params, grads):
+                p.grad = gr.clone()
+            opt.step()
+            f = optim.schedule_factor(cfg["schedule"], t, cfg["steps"])
+            for i, gr in enumerate(grads):
+                lr = cfg["lr"] * (cfg["bias_lr"] if ref[i].dim() == 1 else 1)
+                d = gr.double() + cfg["weight_decay"] / lr * ref[i]
+                acc[i] = acc[i] * cfg["momentum"] + d
+                ref[i] = ref[i] - lr * f * (d + cfg["momentum"] * acc[i])
+            s = t + 1  # first average: the first multiple of 5 at or after 30% of 20 steps = 10
+            if s == 10:
+                avg = [r.clone() for r in ref]
+            elif s > 10 and s % 5 == 0:
+                rho = 0.95 ** 5 * (s / 20) ** 3
+                avg = [a + (r - a) * (1 - rho) for a, r in zip(avg, ref)]
+                ref = [a.clone() for a in avg]
+        for p, r in zip(params, ref):
+            torch.testing.assert_close(p.detach().double(), r, rtol=1e-4, atol=1e-5)
+        for (m, a), ra, r in zip(opt.slots(), avg, acc):
+            torch.testing.assert_close(a.double(), ra, rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(m.double(), r, rtol=1e-4, atol=1e-4)
+
+    def test_frozen_parameters_stay(self):
+        """A parameter frozen (the whitening bias, by the recipe) keeps its value and its slots
+        under every optimizer and the average, while the others move."""
+        cfgs = [self.CFG, {"kind": "momentum", "lr": 0.1, "momentum": 0.9},
+                {"kind": "adam", "lr": 0.1, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "steps": 12,
+                 "average": {"start": 0.0, "every": 2, "decay": 0.9, "pow": 1}}]
+        for cfg in cfgs:
+            params = [torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))]
+            n = len(checkpoint.slot_suffixes(cfg))
+            opt = optim.new(cfg, params, [[torch.full_like(p, 0.5) for _ in range(n)] for p in params], 0)
+            opt.frozen = {id(params[1])}
+            for _ in range(12):
+                for p in params:
+                    p.grad = torch.ones_like(p)
+                opt.step()
+            self.assertTrue(torch.equal(params[1].detach(), torch.ones(2)), cfg["kind"])
+            self.assertTrue(all(torch.equal(s, torch.full((2,), 0.5)) for s in opt.slots()[1]), cfg["kind"])
+            self.assertFalse(torch.equal(params[0].detach(), torch.ones(3)), cfg["kind"])
+
+    def test_tta_views_are_nn_shift_flip(self):
+        x = torch.arange(2 * 4 * 5 * 1, dtype=torch.float32).reshape(2, 4, 5, 1)
+        got = evaluate.shift_flip(x, -1, -1, True)
+        for y in range(4):
+            for c in range(5):
+                sy = abs(y - 1)                      # reflect(y-1)
+                sx = 4 - c - 1                       # mirrored, then shifted by -1
+                sx = -sx if sx < 0 else sx
+                self.assertEqual(got[1, y, c, 0].item(), x[1, sy, sx, 0].item())
+
+    def test_flip_translate_inputs(self):
+        import data
+        p = np.random.default_rng(6).integers(0, 256, size=(2, 3, 32, 32), dtype=np.uint8)
+        want = ((p.transpose(0, 2, 3, 1) / 255 - np.array(data.CHANNEL_MEAN)) / np.array(data.CHANNEL_STD)).astype(np.float32)
+        np.testing.assert_array_equal(data.eval_images(p, 32, data.FLIP_TRANSLATE), want)
+        s = data.Stream(np.zeros(2, np.uint8), p, 7, 32, data.FLIP_TRANSLATE)
+
+        def flipped(x, img):  # the flip of the one shift that made x from image img
+            found = {f for dy in range(-2, 3) for dx in range(-2, 3) for f in (False, True)
+                     if np.array_equal(x, data.normalize(p[img], dy, dx, f))}
+            self.assertEqual(len(found), 1)
+            return found.pop()
+
+        # Each image is mirrored in exactly one of two consecutive epochs (2 images an epoch).
+        x, _ = s.batch(0, 6)
+        for img in range(2):
+            seen = [flipped(x[k], img) for k in range(6) if s.index(k) == img]
+            self.assertEqual(seen, [seen[0], not seen[0], seen[0]])
+        with self.assertRaisesRegex(ValueError, "makes 32x32 inputs, not 24x24"):
+            data.check_prep(data.FLIP_TRANSLATE, 24)
 
 
 class Format(unittest.TestCase):

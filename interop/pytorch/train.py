@@ -7,11 +7,19 @@ writes checkpoints in our format that `cifar10 eval`, `cifar10 train -resume` an
 
 --steps is the step count the run trains to in total, as `cifar10 train -steps` and the page's
 Max steps (a file at step 1000 with --steps 1500 trains 500 steps). The recipe is the file's:
-its preset, its optimizer with the slots and step restored (TensorFlow 1's Adam, or momentum),
-its batch size and seed, the same augmentation, and the data position (examples consumed)
-carried on. Each step's batch (the file's batch size) is split evenly over the processes,
+its preset, its optimizer with the slots and step restored (TensorFlow 1's Adam, momentum, or
+Nesterov with its schedule and lookahead average), its batch size and seed, the same kind of
+augmentation and label smoothing, the whitening bias frozen from the recipe's step, and the
+data position (examples consumed) carried on. Each
+step's batch (the file's batch size) is split evenly over the processes,
 DistributedDataParallel averages their gradients (gloo on CPU, nccl on GPUs), and every
 process applies the same update. Rank 0 logs and saves.
+
+Batch normalization normalizes over nn's groups (the batch's shards of 16 or more examples,
+nn/shard), each process over the groups of its share; a group cut between two processes (a
+share that is not whole shards) is normalized in parts, which a line at the start says. The
+running statistics are summed over the processes and folded after each update, as nn does,
+so every process keeps the same ones.
 """
 
 import argparse
@@ -25,6 +33,7 @@ import torch.nn.functional as F
 
 import checkpoint
 import data
+import model as models
 import optim
 
 
@@ -37,7 +46,7 @@ def main(argv=None):
     ap.add_argument("--save-every", type=int, default=1000, help="also save every this many steps")
     ap.add_argument("--log-every", type=int, default=10, help="log every this many steps")
     ap.add_argument("--lr", type=float, default=0, help="replace the file's learning rate (0 keeps it)")
-    ap.add_argument("--batch", type=int, default=128, help="batch of a weights-only file (a run's file has its own)")
+    ap.add_argument("--batch", type=int, default=0, help="batch of a weights-only file (a run's file has its own; default the recipe's, else 128)")
     ap.add_argument("--seed", type=int, default=1, help="seed of a weights-only file (a run's file has its own)")
     a = ap.parse_args(argv)
 
@@ -58,12 +67,19 @@ def main(argv=None):
         labels, pixels = data.load(a.data, "train")
     except (ValueError, OSError) as e:
         fail(e)
-    if run.optimizer is None:  # weights only: a fresh optimizer of the preset's kind at step 0
-        run.optimizer, run.step = dict(net.spec["optimizer"]), 0
-        slots = {k: [torch.zeros_like(p) for _ in checkpoint.SLOT_SUFFIXES[run.optimizer["kind"]]]
-                 for k, p, _ in net.tf_params()}
+    fresh = run.optimizer is None
     if not run.resumable():  # no data position (another tool's file): the stream from its start
-        run.seed, run.batch, run.examples = a.seed, a.batch, 0
+        run.seed, run.batch, run.examples = a.seed, a.batch or net.recipe.get("batch") or 128, 0
+    if fresh:  # weights only: a fresh optimizer of the preset's kind at step 0, as a new run's
+        run.optimizer, run.step = dict(net.spec["optimizer"]), 0
+        if run.optimizer.get("schedule") or run.optimizer.get("average"):
+            run.optimizer["steps"] = a.steps  # the run's length
+        own = net.recipe.get("batch", 0)
+        if own and run.batch != own:  # the preset's rates are for its recipe's batch: scaled linearly
+            for k in ("lr", "weight_decay"):
+                if k in run.optimizer:
+                    run.optimizer[k] *= run.batch / own
+        slots = {k: [torch.zeros_like(p) for _ in run.slot_suffixes()] for k, p, _ in net.trained()}
     if a.lr > 0:
         run.optimizer["lr"] = a.lr
     if a.steps <= run.step:
@@ -71,26 +87,42 @@ def main(argv=None):
     if run.batch % world:
         fail(f"the batch of {run.batch} does not split evenly over {world} processes")
     local = run.batch // world
+    try:
+        stream = data.Stream(labels, pixels, run.seed, net.spec["input"][0], net.recipe.get("input", data.TUTORIAL))
+    except ValueError as e:
+        fail(f"{a.ckpt}: {e}")
+    smoothing = net.recipe.get("label_smoothing", 0.0)
 
     net.to(device)
-    params = [p for _, p, _ in net.tf_params()]
-    opt = optim.new(run.optimizer, params, [[s.to(device) for s in slots[k]] for k, _, _ in net.tf_params()], run.step)
-    model = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
-    stream = data.Stream(labels, pixels, run.seed, net.spec["input"][0])
+    net.set_groups(run.batch, rank * local, (rank + 1) * local)
+    trained = net.trained()
+    opt = optim.new(run.optimizer, [p for _, p, _ in trained], [[s.to(device) for s in slots[k]] for k, _, _ in trained],
+                    run.step, net.norm_params())
+    freeze = freeze_step(net, run.optimizer, a.steps)
+    # Buffers (running statistics) are not broadcast: every process folds the same sums.
+    model = torch.nn.parallel.DistributedDataParallel(net, broadcast_buffers=False) if world > 1 else net
+    reduce = (lambda t: dist.all_reduce(t)) if world > 1 else None
     os.makedirs(a.out, exist_ok=True)
     if rank == 0:
         print(f"restored {a.ckpt} (preset {net.spec['name']}, step {run.step}, batch {run.batch} = "
               f"{world} x {local}, {run.optimizer['kind']} lr {run.optimizer['lr']:g})", flush=True)
+        cut = models.cut_groups(run.batch, world)
+        if cut and any(isinstance(l, models.BatchNorm) for l in net.layers):
+            print(f"note: the batch of {run.batch} has {models.shard_count(run.batch)} normalization groups, "
+                  f"{cut} of them cut between processes: batch normalization differs from one process's", flush=True)
 
     while run.step < a.steps:
         t0 = time.time()
         x, y = stream.batch(run.examples + rank * local, local)
         x, y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
-        xent = F.cross_entropy(model(x), y)
+        if 0 <= freeze <= run.step:  # the whitening bias stops training (its gradient is unused)
+            opt.frozen = {id(net.whitening_bias())}
+        xent = F.cross_entropy(model(x), y, label_smoothing=smoothing)
         loss = xent + net.decay()
         opt.zero_grad(set_to_none=False)
         loss.backward()  # DDP averages the gradients: the mean over the whole batch
         opt.step()
+        net.fold(reduce)  # batch normalization's running statistics, after the update as nn
         run.step, run.examples = run.step + 1, run.examples + run.batch
         logged = xent.detach().clone()
         if world > 1:
@@ -102,11 +134,20 @@ def main(argv=None):
             print(f"Step {run.step - 1}, loss = {run.loss:.2f} ({run.batch / dt:.1f} examples/sec; {dt:.3f} sec/batch)", flush=True)
         if rank == 0 and (run.step % a.save_every == 0 or run.step == a.steps):
             path = os.path.join(a.out, checkpoint.file_name(run.step))
-            checkpoint.save(path, net, {k: ss for (k, _, _), ss in zip(net.tf_params(), opt.slots())}, run)
+            checkpoint.save(path, net, {k: ss for (k, _, _), ss in zip(trained, opt.slots(), strict=True)}, run)
             print(f"saved {path}", flush=True)
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
+
+
+def freeze_step(net, cfg, steps):
+    """The update from which the recipe freezes the whitening bias (nn.Recipe.FreezeStep of the
+    run's length: the optimizer's steps, else the steps trained to), or -1 for never."""
+    f = net.recipe.get("freeze_whiten", 0)
+    if not f or net.whitening_bias() is None:
+        return -1
+    return int(f * (cfg.get("steps") or steps))
 
 
 if __name__ == "__main__":
