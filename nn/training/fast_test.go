@@ -196,7 +196,7 @@ func TestFastBatchScalesRate(t *testing.T) {
 	spec, _ := nn.Preset("fast")
 	for _, batch := range []int{spec.Recipe.Batch, 512, 64} {
 		_, want := nn.Airbench(batch)
-		cfg := fastConfig(batch, true)
+		cfg := fastConfig(batch, false) // sharded: a trainer for one shard, not for 1,024 examples
 		cfg.Train = nil
 		got := newRun(t, cfg).Optimizer().Config()
 		if math.Abs(got.LR-want.LR) > 1e-12*want.LR || math.Abs(got.WeightDecay-want.WeightDecay) > 1e-12*want.WeightDecay {
