@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"cifar10/nn"
-	"cifar10/nn/cifar"
 	"cifar10/nn/summary"
 )
 
@@ -41,7 +40,7 @@ func describeMaps(name, kind string, shape []int, v []float32) mapsOut {
 func printActivations(tr *nn.Trainer, record []byte, image, label int, w io.Writer) error {
 	m := tr.Model()
 	input := make([]float32, m.InputSize())
-	cifar.EvalPixels(input, record, m.Spec().Input[0])
+	m.Spec().Recipe.Input.EvalPixels(input, record, m.Spec().Input[0])
 	out := activationsOut{Image: image, Label: label}
 	if layer, shape, tiles, ok := m.Filters(); ok {
 		f := describeMaps(layer, string(nn.KindConv), shape[:], tiles)

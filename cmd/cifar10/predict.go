@@ -92,7 +92,7 @@ func predictTest(tr *nn.Trainer, data *cifar.Data, n int, asJSON bool, w io.Writ
 	enc := json.NewEncoder(w)
 	for start := 0; start < n; start += tr.Batch() {
 		count := min(tr.Batch(), n-start)
-		cifar.EvalBatch(data.Test, start, count, crop, images[:count*size], labels[:count])
+		m.Spec().Recipe.Input.EvalBatch(data.Test, start, count, crop, images[:count*size], labels[:count])
 		logits := tr.Logits(images[:count*size])
 		for i := range count {
 			z := logits[i*classes : (i+1)*classes]
@@ -130,7 +130,7 @@ func predictImage(tr *nn.Trainer, path string, asJSON bool, w io.Writer) error {
 	}
 	m := tr.Model()
 	input := make([]float32, m.InputSize())
-	cifar.EvalPixels(input, pixels, m.Spec().Input[0])
+	m.Spec().Recipe.Input.EvalPixels(input, pixels, m.Spec().Input[0])
 	logits := slices.Clone(tr.Logits(input))
 	p := imagePrediction{Image: path, Predicted: nn.Argmax(logits), Logits: logits, Probabilities: softmax(logits)}
 	p.PredictedName = cifar.ClassNames[p.Predicted]

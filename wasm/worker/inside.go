@@ -106,7 +106,7 @@ func (r *run) inspect(req protocol.InspectRequest, files [][]byte, test *cifar.S
 			return out, nil, err
 		}
 		img := r.pred.images[:m.InputSize()]
-		cifar.EvalPixels(img, record, r.crop())
+		r.prep().EvalPixels(img, record, r.crop())
 		b.maps = tr.Activations(b.maps[:0], img)
 		out.Input = m.Spec().Input
 		out.Layers = m.Summary()
@@ -243,7 +243,7 @@ func (e *Engine) evalStored(id string, images int, test *cifar.Set) (protocol.Pr
 			} else {
 				img = test.Image(i0 + j)
 			}
-			cifar.EvalPixels(batch[j*n:(j+1)*n], img, crop)
+			model.Spec().Recipe.Input.EvalPixels(batch[j*n:(j+1)*n], img, crop)
 			labels[j] = test.Labels[i0+j]
 		}
 	})
