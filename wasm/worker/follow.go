@@ -14,6 +14,9 @@ import (
 // in names a group of several workers, for the group; alone otherwise.
 func (e *Engine) join(r *run, in wasm.Inbound) error {
 	r.useTrain(e.pixels, e.data.Train.Labels)
+	if err := r.whiten(); err != nil {
+		return err
+	}
 	m := in.Msg
 	workers := max(m.Workers, 1)
 	if workers == 1 {
@@ -32,6 +35,22 @@ func (e *Engine) join(r *run, in wasm.Inbound) error {
 	}
 	r.group = newGroup(b, l, m.Worker, workers, r.steps())
 	return nil
+}
+
+// whiten computes a fresh run's whitening weights from the training images when the run could
+// not (training.Run.WhiteningPending): the pixels are in memory shared by the workers, not in
+// the training set. Every worker of a group computes the same weights from the same images.
+func (r *run) whiten() error {
+	if !r.tr.WhiteningPending() {
+		return nil
+	}
+	if r.pixels == nil {
+		return fmt.Errorf("the %s preset's whitening layer needs the training images, which this worker does not hold", r.settings.Preset)
+	}
+	return r.tr.InitWhitening(func(i int) []byte {
+		r.img = r.pixels.Train(i, r.img)
+		return r.img
+	})
 }
 
 // following reports whether the run takes its commands from the board: a follower's.
