@@ -13,8 +13,9 @@ func TestFiltersAreTheFirstConvWeights(t *testing.T) {
 		spec, _ := Preset(preset)
 		m := mustModel(t, spec, 3)
 		name, shape, tiles, ok := m.Filters()
-		w := m.Param("conv1/weights")
-		if !ok || name != "conv1" || w == nil {
+		var w *Param
+		w = m.Param(name + "/weights")
+		if !ok || spec.Layers[firstConv(spec)].Name != name || w == nil {
 			t.Fatalf("%s: Filters() = %q, ok %v", preset, name, ok)
 		}
 		ws := w.Value.Shape()
@@ -55,11 +56,11 @@ func TestActivationsAreTheEngines(t *testing.T) {
 		for i := range batch {
 			batch[i] = float32(rng.NormFloat64())
 		}
-		one := mustTrainer(t, m, 1, 1)
+		one := evalTrainer(t, m, 1)
 		got := one.Activations(nil, batch[2*n:])
 		logits := slices.Clone(one.Logits(batch[2*n:]))
 
-		tr := mustTrainer(t, m, 3, 1)
+		tr := evalTrainer(t, m, 3)
 		tr.Logits(batch)
 		at := 0
 		for i, l := range spec.Layers {
@@ -83,4 +84,27 @@ func TestActivationsAreTheEngines(t *testing.T) {
 			t.Fatalf("%s: %d values for %d, last layer not the logits", preset, len(got), at)
 		}
 	}
+}
+
+// firstConv is the index of spec's first convolution (the fast preset's is after its
+// whitening layer), whose filters the page draws.
+func firstConv(spec Spec) int {
+	for i, l := range spec.Layers {
+		if l.Kind == KindConv {
+			return i
+		}
+	}
+	return -1
+}
+
+// evalTrainer is a forward-only trainer, as the page's views use (a preset with a schedule has
+// no optimizer before a run gives it its length).
+func evalTrainer(t testing.TB, m *Model, batch int) *Trainer {
+	t.Helper()
+	tr, err := NewTrainer(m, nil, batch, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.Close)
+	return tr
 }
