@@ -2,23 +2,31 @@ package nn
 
 // momentum is tf.train.MomentumOptimizer (use_nesterov false) as TF's ApplyMomentum kernel
 // computes it, in float32: accum = accum*momentum + g; w -= accum*lr.
-type momentum struct {
+type momentum struct{ accumulated }
+
+// accumulated is what momentum and Nesterov keep alike: the configuration, the parameters, one
+// "<param>/Momentum" accumulator each (TF's slot name for both) and the number of updates.
+type accumulated struct {
 	cfg    OptimizerConfig
 	params []*Param
 	accum  []*Param
 	t      int64
 }
 
+func newAccumulated(cfg OptimizerConfig, params []*Param) accumulated {
+	return accumulated{cfg: cfg, params: params, accum: slotsFor(params, "Momentum")}
+}
+
 func newMomentum(cfg OptimizerConfig, params []*Param) *momentum {
-	return &momentum{cfg: cfg, params: params, accum: slotsFor(params, "Momentum")}
+	return &momentum{newAccumulated(cfg, params)}
 }
 
 // Config, SetLearningRate, Steps, SetSteps and Slots implement Optimizer (documented there).
-func (o *momentum) Config() OptimizerConfig    { return o.cfg }
-func (o *momentum) SetLearningRate(lr float64) { o.cfg.LR = lr }
-func (o *momentum) Steps() int64               { return o.t }
-func (o *momentum) SetSteps(t int64)           { o.t = t }
-func (o *momentum) Slots() []*Param            { return o.accum }
+func (o *accumulated) Config() OptimizerConfig    { return o.cfg }
+func (o *accumulated) SetLearningRate(lr float64) { o.cfg.LR = lr }
+func (o *accumulated) Steps() int64               { return o.t }
+func (o *accumulated) SetSteps(t int64)           { o.t = t }
+func (o *accumulated) Slots() []*Param            { return o.accum }
 
 // Apply performs one momentum update of every parameter.
 func (o *momentum) Apply() { o.step(1) }

@@ -14,23 +14,11 @@ package nn
 // learning rate: the decay's step, WeightDecay*f*w, is the same in every group and does not
 // change when LR is tuned (airbench's "decoupled" form). Gradients are batch means here while
 // airbench sums over its batch of B: its lr, wd are ours divided by B (see docs/ARCHITECTURE.md).
-type nesterov struct {
-	cfg    OptimizerConfig
-	params []*Param
-	accum  []*Param
-	t      int64
-}
+type nesterov struct{ accumulated }
 
 func newNesterov(cfg OptimizerConfig, params []*Param) *nesterov {
-	return &nesterov{cfg: cfg, params: params, accum: slotsFor(params, "Momentum")}
+	return &nesterov{newAccumulated(cfg, params)}
 }
-
-// Config, SetLearningRate, Steps, SetSteps and Slots implement Optimizer (documented there).
-func (o *nesterov) Config() OptimizerConfig    { return o.cfg }
-func (o *nesterov) SetLearningRate(lr float64) { o.cfg.LR = lr }
-func (o *nesterov) Steps() int64               { return o.t }
-func (o *nesterov) SetSteps(t int64)           { o.t = t }
-func (o *nesterov) Slots() []*Param            { return o.accum }
 
 // Apply performs one update of every parameter at the configured learning rate.
 func (o *nesterov) Apply() { o.step(1) }
